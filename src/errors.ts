@@ -38,6 +38,14 @@ export type ErrorCode =
   | 'MOUNTPOINT'
   /** A write to the read-only tree. */
   | 'READ_ONLY'
+  /** A path component that should be a directory is a file (ENOTDIR). */
+  | 'NOT_A_DIRECTORY'
+  /** A file operation on a directory (EISDIR). */
+  | 'IS_A_DIRECTORY'
+  /** An extended attribute that the node does not have (ENODATA). */
+  | 'NO_SUCH_ATTRIBUTE'
+  /** A file handle that is not open (EBADF). */
+  | 'BAD_HANDLE'
   /** Something was cancelled (signal, abort). */
   | 'ABORTED';
 

@@ -1,0 +1,47 @@
+/**
+ * The contract between the filesystem behaviour (src/fs) and the FUSE adapter (src/fuse).
+ * Paths are absolute within the mount (`/`, `/v1/imagery.tif`). Every method either resolves or
+ * throws an OcifsError; the adapter alone turns those into errno values.
+ */
+
+export interface NodeAttributes {
+  /** Full st_mode, type bits included (S_IFDIR | 0o555, S_IFREG | 0o444). */
+  mode: number;
+  size: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  mtime: Date;
+  atime: Date;
+  ctime: Date;
+  /** Blocks of 512 bytes, for `du`. */
+  blocks: number;
+  /**
+   * True when this node is pinned to content that cannot change (a file is always a blob of a
+   * fixed digest; a directory under `@sha256:...`): the adapter may let the kernel cache it long.
+   */
+  immutable: boolean;
+}
+
+export interface FilesystemStats {
+  blockSize: number;
+  blocks: number;
+  blocksFree: number;
+  files: number;
+  maxNameLength: number;
+}
+
+export interface FilesystemOps {
+  getattr(path: string): Promise<NodeAttributes>;
+  readdir(path: string): Promise<string[]>;
+  /** Returns a handle bound to the blob the path names now (a moving tag never mixes versions). */
+  open(path: string, flags: number): Promise<number>;
+  /** Reads into `buffer` at 0; returns bytes read (0 at or past the end). */
+  read(handle: number, buffer: Buffer, length: number, position: number): Promise<number>;
+  release(handle: number): Promise<void>;
+  getxattr(path: string, name: string): Promise<Buffer>;
+  listxattr(path: string): Promise<string[]>;
+  statfs(path: string): Promise<FilesystemStats>;
+  /** Called once after unmount: close caches, abort fetches. */
+  close(): Promise<void>;
+}
