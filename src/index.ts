@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './oci/types.js';
 export type * from './oci/target.js';
 export * from './ref/index.js';
+export * from './oci/index.js';
