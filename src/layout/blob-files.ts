@@ -1,0 +1,173 @@
+/**
+ * Putting bytes into a content-addressed directory without ever exposing a partial file:
+ * write (or hard-link) into a private temp file, hash while writing, check size and digest,
+ * fsync, then rename onto the final name. rename(2) is atomic, so a reader sees no file or the
+ * whole verified blob, and two writers of the same digest each rename identical bytes.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DigestMismatchError, OcifsError, localIOError } from '../errors.js';
+import { Digester, parseDigest, type DigestAlgorithm } from '../ref/digest.js';
+
+export interface Expected {
+  digest: string;
+  size: number;
+}
+
+export interface WrittenBlob {
+  digest: string;
+  size: number;
+}
+
+export interface WriteOptions {
+  expected?: Expected;
+  onProgress?: (bytes: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Creates `dir` and an exclusive temp file in it; the caller owns (and must remove) the file. */
+export async function createTempFile(dir: string): Promise<{ path: string; handle: FileHandle }> {
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, `${randomBytes(12).toString('hex')}.tmp`);
+    try {
+      return { path, handle: await open(path, 'wx') };
+    } catch (err) {
+      // Another writer removed the (empty) temp directory between our mkdir and open.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+    }
+  }
+}
+
+/**
+ * Copies `source` into `handle` (from position 0) while hashing. Fails as soon as the stream is
+ * longer than expected, and at the end when size or digest differ.
+ */
+export async function hashInto(
+  source: AsyncIterable<Uint8Array>,
+  handle: FileHandle,
+  options: WriteOptions & { what?: string } = {},
+): Promise<WrittenBlob> {
+  const algorithm: DigestAlgorithm = options.expected ? parseDigest(options.expected.digest).algorithm : 'sha256';
+  const digester = new Digester(algorithm);
+  const what = options.what ?? 'blob';
+  let size = 0;
+  for await (const chunk of source) {
+    options.signal?.throwIfAborted();
+    const bytes = chunk instanceof Buffer ? chunk : Buffer.from(chunk);
+    size += bytes.length;
+    if (options.expected && size > options.expected.size) {
+      throw new DigestMismatchError(options.expected.digest, `more than ${options.expected.size} bytes`, what);
+    }
+    digester.update(bytes);
+    await writeFully(handle, bytes);
+    options.onProgress?.(bytes.length);
+  }
+  const digest = digester.digest();
+  checkExpected({ digest, size }, options.expected, what);
+  return { digest, size };
+}
+
+/** Hashes what `source` yields without writing it anywhere. */
+export async function hashStream(
+  source: AsyncIterable<Uint8Array>,
+  options: { onProgress?: (bytes: number) => void; algorithm?: DigestAlgorithm } = {},
+): Promise<WrittenBlob> {
+  const digester = new Digester(options.algorithm ?? 'sha256');
+  let size = 0;
+  for await (const chunk of source) {
+    size += chunk.length;
+    digester.update(chunk);
+    options.onProgress?.(chunk.length);
+  }
+  return { digest: digester.digest(), size };
+}
+
+export function checkExpected(actual: WrittenBlob, expected: Expected | undefined, what: string): void {
+  if (!expected) return;
+  if (actual.size !== expected.size) {
+    throw new DigestMismatchError(expected.digest, `${actual.size} bytes instead of ${expected.size}`, what);
+  }
+  if (actual.digest !== expected.digest) throw new DigestMismatchError(expected.digest, actual.digest, what);
+}
+
+async function writeFully(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Moves a finished temp file onto its content-addressed name. */
+export async function commit(tempPath: string, finalPath: string): Promise<void> {
+  await mkdir(dirname(finalPath), { recursive: true });
+  await rename(tempPath, finalPath);
+}
+
+/** Removes a temp file, ignoring that it may already be gone. */
+export async function discard(tempPath: string): Promise<void> {
+  await unlink(tempPath).catch(() => undefined);
+}
+
+/**
+ * Hard-links `source` to a new temp name in `dir`. Returns undefined when linking is not
+ * possible here (another filesystem, a filesystem without links, no permission): the caller
+ * copies instead.
+ */
+export async function linkToTemp(source: string, dir: string): Promise<string | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, `${randomBytes(12).toString('hex')}.tmp`);
+    try {
+      await link(source, path);
+      return path;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && attempt < 3) continue; // the temp directory was removed meanwhile
+      if (code !== undefined && NO_LINK.has(code)) return undefined;
+      throw err;
+    }
+  }
+}
+
+/** link(2) failures that mean "cannot link here", not "something is wrong". */
+const NO_LINK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EACCES']);
+
+/** Size and identity of a file, to notice that it changed while we read it. */
+export interface FileIdentity {
+  size: number;
+  ino: number;
+  dev: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+export async function identityOf(handleOrPath: FileHandle | string): Promise<FileIdentity> {
+  const s = typeof handleOrPath === 'string' ? await stat(handleOrPath, { bigint: true }) : await handleOrPath.stat({ bigint: true });
+  return { size: Number(s.size), ino: Number(s.ino), dev: Number(s.dev), mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
+}
+
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.ino === b.ino && a.dev === b.dev && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+/** Reads exactly `length` bytes at `position` unless the file ends first. */
+export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === length ? buffer : buffer.subarray(0, filled);
+}
+
+/** Wraps an error from local file work, keeping our own errors (and aborts) as they are. */
+export function asLocalError(err: unknown, what: string): unknown {
+  if (err instanceof OcifsError) return err;
+  if ((err as Error)?.name === 'AbortError') return new OcifsError('ABORTED', `${what}: aborted`, { cause: err });
+  return localIOError(err, what);
+}
