@@ -38,6 +38,8 @@ export interface FileEntry {
 export interface PackedDirectoryEntry {
   kind: 'packed-dir';
   descriptor: Descriptor;
+  /** The title's components: ORAS stores the directory's entries under this prefix. */
+  prefix: string[];
 }
 
 /** A child of an image index: a directory showing that child manifest's tree. */
@@ -91,7 +93,7 @@ function buildLayerTree(layers: readonly Descriptor[]): ArtifactTree {
         why = 'unusable-title';
       } else {
         const entry: TreeEntry = isOrasDirectoryLayer(layer)
-          ? { kind: 'packed-dir', descriptor: layer }
+          ? { kind: 'packed-dir', descriptor: layer, prefix: split.components }
           : { kind: 'file', descriptor: layer };
         const outcome = placeAtPath(tree.root, split.components, entry, budget);
         if (outcome === 'placed') return;
