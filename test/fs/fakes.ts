@@ -243,7 +243,7 @@ export async function readHandle(
   const chunks: Buffer[] = [];
   let position = 0;
   for (;;) {
-    const buffer = Buffer.alloc(4096);
+    const buffer = Buffer.alloc(128 * 1024); // what the kernel asks for at a time
     const n = await fs.read(handle, buffer, buffer.length, position);
     if (n === 0) break;
     chunks.push(buffer.subarray(0, n));
