@@ -1,0 +1,101 @@
+/**
+ * The ocifs command line: wires commander to one thin module per command. Commands get a
+ * CommandContext; errors reach this file only, where they become one line and an exit code.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createContext, type CommandContext } from './context.js';
+import { ExitCode, exitCodeFor, messageFor } from './exit.js';
+import type { GlobalFlags } from '../config.js';
+import { registerLs } from './commands/ls.js';
+import { registerLogin, registerLogout } from './commands/login.js';
+import { registerPack } from './commands/pack.js';
+import { registerPush } from './commands/push.js';
+import { registerPull } from './commands/pull.js';
+import { registerCp } from './commands/cp.js';
+import { registerMount, registerStatus, registerUmount } from './commands/mount.js';
+import { registerCache } from './commands/cache.js';
+
+export type Action = (ctx: CommandContext, ...args: any[]) => Promise<number | void>;
+
+/** Adapts a command body to commander: builds the context from the global flags, maps errors. */
+export type Wrap = (action: Action) => (...args: any[]) => Promise<void>;
+
+export function buildProgram(signal: AbortSignal, env = process.env): { program: Command; exit: { code: number } } {
+  const exit: { code: number } = { code: ExitCode.Ok };
+  const program = new Command('ocifs')
+    .description('OCI registries as a filesystem: mount artifacts read-only, pack, push, pull and copy them')
+    .version(VERSION, '-V, --version')
+    .option('--plain-http', 'use HTTP instead of HTTPS (default for localhost and 127.0.0.1)')
+    .option('--insecure', 'use HTTPS without verifying the certificate')
+    .option('--ca-file <file>', 'trust this CA certificate (PEM) in addition to the system ones')
+    .option('--registry-config <dir>', 'directory of Docker\'s config.json for credentials (default: $DOCKER_CONFIG or ~/.docker)')
+    .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/ocifs)')
+    .addOption(new Option('--log-level <level>', 'log detail on stderr').choices(['debug', 'info', 'warn', 'error', 'silent']))
+    .addOption(new Option('--log-format <format>', 'log lines as text or JSON').choices(['text', 'json']))
+    .option('--debug', 'show debug logs and stack traces')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureOutput({
+    outputError: (str, write) => write(`ocifs: ${str.replace(/^error: /, '').trim()}\n`),
+  });
+
+  const wrap: Wrap =
+    (action) =>
+    async (...args: any[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const flags = cmd.optsWithGlobals() as GlobalFlags;
+      let ctx: CommandContext | undefined;
+      try {
+        ctx = createContext(flags, env, signal);
+        const code = await action(ctx, ...args.slice(0, -1));
+        exit.code = typeof code === 'number' ? code : ExitCode.Ok;
+      } catch (err) {
+        process.stderr.write(`ocifs: ${messageFor(err)}\n`);
+        if (flags.debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+        exit.code = exitCodeFor(err);
+      } finally {
+        await ctx?.targets.close().catch(() => {});
+      }
+    };
+
+  registerLs(program, wrap);
+  registerLogin(program, wrap);
+  registerLogout(program, wrap);
+  registerPack(program, wrap);
+  registerPush(program, wrap);
+  registerPull(program, wrap);
+  registerCp(program, wrap);
+  registerMount(program, wrap);
+  registerUmount(program, wrap);
+  registerStatus(program, wrap);
+  registerCache(program, wrap);
+  return { program, exit };
+}
+
+export const VERSION = '0.1.0';
+
+export async function main(argv: string[]): Promise<void> {
+  const controller = new AbortController();
+  let interrupted = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted++;
+    if (interrupted > 1) process.exit(ExitCode.Interrupted);
+    controller.abort(Object.assign(new Error(`interrupted by ${signal}`), { name: 'AbortError' }));
+  };
+  // `ocifs mount` installs its own handlers (clean unmount); it removes these first.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const { program, exit } = buildProgram(controller.signal);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+      return;
+    }
+    process.stderr.write(`ocifs: ${messageFor(err)}\n`);
+    process.exitCode = exitCodeFor(err);
+    return;
+  }
+  process.exitCode = exit.code;
+}
