@@ -36,7 +36,7 @@ export class RegistrySession {
     }
   }
 
-  /** Sends with auth (answering at most one challenge per try) and retries; any status is returned. */
+  /** Sends with auth (answering challenges) and retries; any status is returned. */
   send(req: RegistryRequest): Promise<HttpResponse> {
     const t = this.transport;
     if (!this.isRegistryOrigin(req.url)) {
@@ -46,12 +46,15 @@ export class RegistrySession {
     return t.withRetries(req, async () => {
       let authorization = await this.auth.upfront(req.scopes, req.signal);
       let res = await t.once(withAuthorization(req, authorization));
-      if (res.status !== 401) return res;
-      const next = await this.auth.answer(res, req.scopes, authorization, req.signal);
-      if (next === undefined) return res;
-      await discard(res);
-      authorization = next;
-      res = await t.once(withAuthorization(req, authorization));
+      // Two answers at most: a cached token refused as invalid_token gets one fresh token, and
+      // a fresh token refused once more is final.
+      for (let round = 0; res.status === 401 && round < 2; round++) {
+        const next = await this.auth.answer(res, req.scopes, authorization, req.signal);
+        if (next === undefined || next === authorization) break;
+        await discard(res);
+        authorization = next;
+        res = await t.once(withAuthorization(req, authorization));
+      }
       return res;
     });
   }

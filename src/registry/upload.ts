@@ -7,12 +7,13 @@
  * which ORAS cannot. A PATCH that fails is never repeated blindly: the registry is asked
  * where it stands and the upload goes on from there.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { DigestMismatchError, InvalidContentError, OcifsError, RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BlobSource, PushBlobOptions, PushBlobResult } from '../oci/target.js';
 import type { Descriptor } from '../oci/types.js';
+import { VerifyingStream } from '../ref/digest.js';
 import { ChunkReader } from './chunk-reader.js';
 import { uploadedBytes } from './content-range.js';
 import { isRetryableStatus, nextRetryDelay, type RetryPolicy } from './retry.js';
@@ -137,6 +138,20 @@ class ProgressStream extends Transform {
   }
 }
 
+/** The source stream, failing with DigestMismatchError when its bytes are not the descriptor's. */
+function verified(stream: Readable, desc: Descriptor): Readable {
+  return chain(stream, new VerifyingStream(desc, 'blob source'));
+}
+
+/** `from.pipe(to)` that also carries errors forward and stops `from` when `to` is torn down. */
+function chain<T extends Transform>(from: Readable, to: T): T {
+  from.on('error', (err) => to.destroy(err));
+  to.on('close', () => {
+    if (!from.destroyed) from.destroy();
+  });
+  return from.pipe(to);
+}
+
 /** Retry decisions for a whole upload step done again from scratch (new session, source reopened). */
 class Attempts {
   private tries = 0;
@@ -186,7 +201,8 @@ async function monolithic(
         url,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
         body: () =>
-          source.open(0).pipe(
+          chain(
+            verified(source.open(0), desc),
             new ProgressStream((n) => {
               bytesSent += n;
               options.onProgress?.(n);
@@ -271,11 +287,14 @@ async function chunked(
   let location = session.location;
   let offset = startOffset;
   let bytesSent = 0;
-  let reader = new ChunkReader(source.open(offset));
+  // From the start, the bytes are checked as they are read: a wrong source fails before the PUT.
+  let reader = new ChunkReader(offset === 0 ? verified(source.open(0), desc) : source.open(offset));
+  /** Read from the source but not yet acknowledged by the registry. */
+  let chunk: Buffer | undefined;
   await ctx.uploadState.set(key, location);
   try {
     while (offset < desc.size) {
-      const chunk = await reader.read(Math.min(chunkSize, desc.size - offset));
+      chunk ??= await reader.read(Math.min(chunkSize, desc.size - offset));
       if (chunk.length === 0) {
         throw new DigestMismatchError(desc.digest, `${offset} bytes instead of ${desc.size}`, 'blob source');
       }
@@ -300,6 +319,7 @@ async function chunked(
           location = locationOf(res, location);
           offset += chunk.length;
           options.onProgress?.(chunk.length);
+          chunk = undefined;
           await ctx.uploadState.set(key, location);
           const held = uploadedBytes(header(res, 'range'));
           if (held === undefined || held === offset) continue;
@@ -313,18 +333,37 @@ async function chunked(
         if (!isTransient(err)) throw err;
         failure = err;
       }
-      // Something went wrong mid-chunk: ask the registry where it stands, go on from there.
+      // Something went wrong mid-chunk: ask the registry where it stands and go on from there.
       if (!(await attempts.again())) throw failure;
       const status = await sessionStatus(ctx, location, desc, signal);
-      if (!status) throw failure;
+      if (!status) {
+        // The registry dropped the session (distribution 2.8 cancels one whose state token is
+        // behind its data, as after a lost answer): start over with a new one.
+        ctx.logger.info('upload session lost after a failure: starting the blob over', { digest: desc.digest, error: failure as Error });
+        const fresh = (await startUpload(ctx, desc, signal)) as UploadSession;
+        location = fresh.location;
+        await ctx.uploadState.set(key, location);
+        reader.close();
+        offset = 0;
+        chunk = undefined;
+        outcome = 'uploaded';
+        reader = new ChunkReader(verified(source.open(0), desc));
+        continue;
+      }
       ctx.logger.debug('continuing a chunked upload from the registry offset', { digest: desc.digest, offset: status.held, error: failure as Error });
       location = status.location;
       await ctx.uploadState.set(key, location);
-      if (status.held !== offset) {
+      if (chunk && status.held === offset + chunk.length) {
+        // The chunk arrived; only its answer was lost.
+        options.onProgress?.(chunk.length);
+        offset = status.held;
+        chunk = undefined;
+      } else if (status.held !== offset) {
         reader.close();
         offset = status.held;
+        chunk = undefined;
         reader = new ChunkReader(source.open(offset));
-      }
+      } // else: the registry has none of this chunk: send it again
     }
     const extra = await reader.read(1);
     if (extra.length > 0) throw new DigestMismatchError(desc.digest, `more than ${desc.size} bytes`, 'blob source');
