@@ -85,7 +85,8 @@ export class OciFilesystem implements FilesystemOps {
   private readonly statusExtra: (() => Record<string, unknown>) | undefined;
   private readonly repositories = new Map<string, RepositorySource>();
   private readonly repositoryNames = new WeakMap<readonly string[], RepositoryNames>();
-  private readonly artifacts = new WeakMap<FetchedManifest, Artifact>();
+  /** Trees live as long as their manifest stays in the resolver's memory. */
+  private readonly trees = new WeakMap<FetchedManifest, { tree: ArtifactTree; created: Date | undefined }>();
   private readonly recentErrors = new Map<string, number>();
 
   constructor(options: FilesystemOptions) {
@@ -155,8 +156,9 @@ export class OciFilesystem implements FilesystemOps {
 
   getxattr(path: string, name: string): Promise<Buffer> {
     return this.guard('getxattr', path, async () => {
-      const node = await this.lookup(path);
+      // Answered without a lookup: `ocifs status` must work while the source is down.
       if (path === '/' && name === STATUS_XATTR) return Buffer.from(JSON.stringify(this.status()));
+      const node = await this.lookup(path);
       const value = this.xattrsOf(node).get(name);
       if (value === undefined) throw new OcifsError('NO_SUCH_ATTRIBUTE', `${path} has no attribute ${name}`);
       return Buffer.from(value);
@@ -288,11 +290,14 @@ export class OciFilesystem implements FilesystemOps {
     throw new NotFoundError(`no ${components.join('/')} in directory layer ${layer.digest}`);
   }
 
-  /** The artifact a manifest descriptor or digest names; `inherited` is its mtime if it has none. */
+  /**
+   * The artifact a manifest descriptor or digest names, as reached from `repository` (its blobs
+   * are read from there); `inherited` is its mtime when it has no created annotation.
+   */
   private async artifact(repository: RepositorySource, reference: Descriptor | string, inherited: Date): Promise<Artifact> {
     const fetched = await this.resolver.manifest(repository, reference);
-    let artifact = this.artifacts.get(fetched);
-    if (!artifact) {
+    let built = this.trees.get(fetched);
+    if (!built) {
       const tree = buildArtifactTree(fetched.parsed);
       if (tree.hidden.length > 0) {
         this.logger.warn('manifest entries left out: every name they could get is taken', {
@@ -300,10 +305,10 @@ export class OciFilesystem implements FilesystemOps {
           count: tree.hidden.length,
         });
       }
-      artifact = { repository, fetched, tree, mtime: createdTime(fetched.parsed) ?? inherited };
-      this.artifacts.set(fetched, artifact);
+      built = { tree, created: createdTime(fetched.parsed) };
+      this.trees.set(fetched, built);
     }
-    return artifact;
+    return { repository, fetched, tree: built.tree, mtime: built.created ?? inherited };
   }
 
   private repository(name: string): RepositorySource {

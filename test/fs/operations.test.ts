@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { OciFilesystem, splitMountPath, type FilesystemOptions } from '../../src/fs/filesystem.js';
-import { repositoryMount, type MountSource } from '../../src/fs/sources.js';
+import { referenceMount, repositoryMount, type MountSource } from '../../src/fs/sources.js';
 import { createLogger } from '../../src/log.js';
 import { Annotation } from '../../src/oci/types.js';
 import {
@@ -137,6 +137,15 @@ describe('extended attributes', () => {
     });
     await fs.release(handle);
   });
+});
+
+test('user.ocifs.status answers while the source is down and nothing is known', async () => {
+  const repo = new MemoryRepository('registry.test/down');
+  repo.failure = unreachable();
+  const { fs } = mount(referenceMount(repo, 'v1'));
+  await expect(fs.getattr('/')).rejects.toMatchObject({ code: 'UNREACHABLE' });
+  const status = JSON.parse((await fs.getxattr('/', 'user.ocifs.status')).toString());
+  expect(status).toMatchObject({ offline: true, openHandles: 0 });
 });
 
 describe('handles', () => {

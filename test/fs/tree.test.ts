@@ -137,6 +137,21 @@ describe('registry source: /<repo path>/<tag>/<files>', () => {
     expect(await fs.readdir('/')).toEqual(['fine']);
   });
 
+  test('a manifest shared by two repositories is read from the repository it was reached through', async () => {
+    const reg = new MemoryRegistry();
+    const a = reg.add('a');
+    const b = reg.add('b');
+    const files = [{ title: 'same.txt', content: 'identical artifact' }];
+    const digest = a.addArtifact(files, { tag: 'v1' }).digest;
+    expect(b.addArtifact(files, { tag: 'v1' }).digest).toBe(digest);
+    const { fs } = mount(registryMount('registry.test', reg));
+    await readAll(fs, '/a/v1/same.txt');
+    const fromA = a.calls.fetchBlobRange;
+    expect((await readAll(fs, '/b/v1/same.txt')).toString()).toBe('identical artifact');
+    expect(a.calls.fetchBlobRange).toBe(fromA);
+    expect(b.calls.fetchBlobRange).toBeGreaterThan(0);
+  });
+
   test('the root and namespace directories need no request for getattr', async () => {
     const reg = registry();
     const { fs } = mount(registryMount('registry.test', reg));
