@@ -1,0 +1,403 @@
+/**
+ * BlobReader: `read(buffer, length, position)` on a blob of a given digest, served from the cache
+ * and fetched on a miss.
+ *
+ * - The unit of caching is the cache's block (256 KiB by default); the unit of fetching is a run
+ *   of consecutive missing blocks, merged into one closed Range request of at most
+ *   `maxRequestSize`. A random read fetches only the blocks it touches.
+ * - Blocks being fetched are in a per-blob in-flight map: readers of the same block, from any
+ *   handle, wait for the one request.
+ * - Each handle tracks a few sequential cursors (./readahead.ts); a sequential cursor keeps up
+ *   to `maxInFlight` read-ahead requests going, and the whole reader at most
+ *   `maxTotalReadAhead`, so memory stays bounded (response bodies are at most `maxRequestSize`
+ *   each and are written to the cache file as soon as they arrive).
+ * - A cached read is one positional read from the cache file into the caller's buffer, with no
+ *   SQLite and no network. Blobs up to `smallBlobSize` are fetched whole and verified before any
+ *   byte is served; larger ones are verified once their last block arrives (./../cache).
+ * - A source with `blobPath` (an OCI layout) is read in place, without the cache.
+ */
+import type { Readable } from 'node:stream';
+import { DigestMismatchError, InvalidArgumentError, InvalidContentError, type OcifsError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { FetchOptions } from '../oci/target.js';
+import type { Descriptor } from '../oci/types.js';
+import { parseDigest, verifyBytes } from '../ref/digest.js';
+import type { BlobEntry, Cache } from '../cache/index.js';
+import { blocksSpanning, byteRangeOf, type BlockRange } from '../cache/blocks.js';
+import { createReadCounters, type ReadCounters } from './counters.js';
+import { OperationGate } from './gate.js';
+import { openLocalBlob } from './local-blob.js';
+import { missingRuns } from './plan.js';
+import { noteRequested, trackRead, wantedReadAhead, type Cursor, type ReadAheadConfig } from './readahead.js';
+
+/** Where blob bytes come from; a ReadableTarget satisfies it. */
+export interface RangeSource {
+  fetchBlobRange(descriptor: Descriptor, offset: number, length: number, options?: FetchOptions): Promise<Buffer>;
+  /**
+   * The verified whole blob as a stream, used for small blobs. Optional so that sources that only
+   * range-read also work: small blobs are then fetched with one Range request and hashed.
+   */
+  fetchBlob?(descriptor: Descriptor, options?: FetchOptions): Promise<Readable>;
+  /** A local OCI layout has one: the blob's file is read in place, without the cache. */
+  blobPath?(digest: string): string;
+}
+
+export interface ReaderOptions {
+  cache: Cache;
+  logger?: Logger;
+  /** Must equal the cache's block size when given (the cache directory fixes it). */
+  blockSize?: number;
+  /** Largest Range request, in bytes; default 8 MiB. */
+  maxRequestSize?: number;
+  /** Read-ahead requests in flight per sequential cursor; default 4. */
+  maxInFlight?: number;
+  /** Largest read-ahead window per cursor, in bytes; default 64 MiB. */
+  maxReadAhead?: number;
+  /** Blobs up to this size are fetched whole and verified before serving; default 1 MiB. */
+  smallBlobSize?: number;
+  /** Read-ahead requests in flight across all handles; default 8. */
+  maxTotalReadAhead?: number;
+  /** First read-ahead batch, in bytes; default 1 MiB. */
+  initialReadAhead?: number;
+  /** Contiguous bytes read before read-ahead starts; default 512 KiB. */
+  sequentialThreshold?: number;
+  /** Sequential cursors per handle; default 4. */
+  maxCursors?: number;
+  counters?: ReadCounters;
+}
+
+export interface BlobHandle {
+  /** Reads up to `length` bytes at `position` into `buffer` (from its start); 0 at or past the end. */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  /** Waits for reads in progress, then releases the blob (unpins it). Idempotent. */
+  close(): Promise<void>;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+interface Settings {
+  blockSize: number;
+  maxRequestBlocks: number;
+  maxInFlight: number;
+  maxTotalReadAhead: number;
+  smallBlobSize: number;
+  readAhead: ReadAheadConfig;
+}
+
+/** A Range response for blocks first.. of a blob; `persisted` false when the cache write failed. */
+interface FetchedRun {
+  first: number;
+  data: Buffer;
+  persisted: boolean;
+}
+
+interface InFlight {
+  promise: Promise<FetchedRun>;
+  readAhead: boolean;
+}
+
+/** The state shared by every handle of one blob in this reader. */
+class BlobSession {
+  readonly inflight = new Map<number, InFlight>();
+  readonly abort = new AbortController();
+  handles = 0;
+  whole: Promise<void> | undefined;
+
+  constructor(
+    readonly entry: BlobEntry,
+    readonly descriptor: Descriptor,
+  ) {}
+}
+
+export class BlobReader {
+  readonly counters: ReadCounters;
+  private readonly cache: Cache;
+  private readonly logger: Logger;
+  private readonly settings: Settings;
+  private readonly sessions = new Map<string, BlobSession>();
+  private readAheadInFlight = 0;
+  private tick = 0;
+
+  constructor(options: ReaderOptions) {
+    this.cache = options.cache;
+    this.logger = options.logger ?? silentLogger;
+    this.counters = options.counters ?? createReadCounters();
+    const blockSize = this.cache.blockSize;
+    if (options.blockSize !== undefined && options.blockSize !== blockSize) {
+      throw new InvalidArgumentError(`block size ${options.blockSize} differs from the cache's ${blockSize}`, {
+        hint: 'the cache directory fixes the block size; use another --cache-dir to change it',
+      });
+    }
+    const positive = (name: string, value: number | undefined, fallback: number) => {
+      const v = value ?? fallback;
+      if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`invalid ${name} ${String(value)}: expected a positive integer`);
+      return v;
+    };
+    const maxRequestSize = positive('maxRequestSize', options.maxRequestSize, 8 * MiB);
+    this.settings = {
+      blockSize,
+      maxRequestBlocks: Math.max(1, Math.floor(maxRequestSize / blockSize)),
+      maxInFlight: positive('maxInFlight', options.maxInFlight, 4),
+      maxTotalReadAhead: positive('maxTotalReadAhead', options.maxTotalReadAhead, 8),
+      smallBlobSize: options.smallBlobSize ?? 1 * MiB,
+      readAhead: {
+        initialWindow: positive('initialReadAhead', options.initialReadAhead, 1 * MiB),
+        maxWindow: positive('maxReadAhead', options.maxReadAhead, 64 * MiB),
+        sequentialThreshold: options.sequentialThreshold ?? 512 * KiB,
+        tolerance: Math.max(256 * KiB, blockSize),
+        maxCursors: positive('maxCursors', options.maxCursors, 4),
+      },
+    };
+  }
+
+  /**
+   * Opens a blob for reading; the handle stays bound to this digest. Pins the blob in the cache
+   * until the handle is closed. A source with `blobPath` is read in place.
+   */
+  async open(descriptor: Descriptor, source: RangeSource): Promise<BlobHandle> {
+    parseDigest(descriptor.digest);
+    if (!Number.isSafeInteger(descriptor.size) || descriptor.size < 0) {
+      throw new InvalidContentError(`blob ${descriptor.digest} has an invalid size ${String(descriptor.size)}`);
+    }
+    if (source.blobPath) return openLocalBlob(source.blobPath(descriptor.digest), descriptor, this.counters);
+
+    let session = this.sessions.get(descriptor.digest);
+    if (session && !session.entry.failure) {
+      if (session.descriptor.size !== descriptor.size) {
+        throw new DigestMismatchError(descriptor.digest, `a descriptor of ${descriptor.size} bytes for a blob of ${session.descriptor.size}`, 'descriptor size');
+      }
+    } else {
+      session = new BlobSession(this.cache.blobs.acquire(descriptor), descriptor);
+      this.sessions.set(descriptor.digest, session);
+    }
+    session.handles++;
+    return new CachedBlobHandle(this, session, source);
+  }
+
+  /** Aborts every fetch in progress. Handles should be closed first. */
+  close(): void {
+    for (const session of this.sessions.values()) session.abort.abort();
+  }
+
+  /** @internal */
+  nextTick(): number {
+    return ++this.tick;
+  }
+
+  /** @internal */
+  async readCached(session: BlobSession, source: RangeSource, cursors: Cursor[], buffer: Buffer, length: number, position: number): Promise<number> {
+    const { entry } = session;
+    if (entry.failure) throw entry.failure;
+    const n = Math.min(length, buffer.length, entry.size - position);
+    if (n <= 0 || position < 0) return 0;
+
+    if (entry.complete) return this.serve(entry, buffer, n, position, true);
+
+    if (entry.size <= this.settings.smallBlobSize) {
+      await this.fetchWhole(session, source);
+      return this.serve(entry, buffer, n, position, false);
+    }
+
+    const { first, last } = blocksSpanning(position, n, this.settings.blockSize);
+    const cursor = trackRead(cursors, position, n, this.nextTick(), this.settings.readAhead);
+    let hit = entry.hasBlocks(first, last);
+    let runs: FetchedRun[] = [];
+    if (!hit) {
+      entry.refresh(first, last);
+      hit = entry.hasBlocks(first, last);
+    }
+    if (!hit) {
+      const demand = this.awaitBlocks(session, source, first, last);
+      this.startReadAhead(session, source, cursor);
+      runs = await demand;
+      if (entry.failure) throw entry.failure;
+    } else {
+      this.startReadAhead(session, source, cursor);
+    }
+    if (entry.hasBlocks(first, last)) return this.serve(entry, buffer, n, position, hit);
+    return this.assemble(entry, runs, buffer, n, position);
+  }
+
+  /** @internal */
+  async release(session: BlobSession): Promise<void> {
+    session.handles--;
+    if (session.handles > 0) return;
+    session.abort.abort();
+    if (this.sessions.get(session.entry.digest) === session) this.sessions.delete(session.entry.digest);
+    session.entry.release();
+  }
+
+  private async serve(entry: BlobEntry, buffer: Buffer, n: number, position: number, hit: boolean): Promise<number> {
+    const got = await entry.read(buffer, 0, n, position);
+    if (hit) this.counters.cacheHits++;
+    else this.counters.cacheMisses++;
+    this.counters.bytesServed += got;
+    return got;
+  }
+
+  /** Serves a read whose bytes could not all be stored (cache write failed): from the responses. */
+  private async assemble(entry: BlobEntry, runs: FetchedRun[], buffer: Buffer, n: number, position: number): Promise<number> {
+    const bs = this.settings.blockSize;
+    let p = position;
+    while (p < position + n) {
+      const block = Math.floor(p / bs);
+      const end = Math.min(position + n, (block + 1) * bs);
+      const run = runs.find((r) => block >= r.first && block < r.first + Math.ceil(r.data.length / bs));
+      if (run) {
+        const base = run.first * bs;
+        run.data.copy(buffer, p - position, p - base, end - base);
+      } else if (entry.hasBlock(block)) {
+        await entry.read(buffer, p - position, end - p, p);
+      } else {
+        throw new InvalidContentError(`block ${block} of blob ${entry.digest} is neither cached nor fetched`);
+      }
+      p = end;
+    }
+    this.counters.cacheMisses++;
+    this.counters.bytesServed += n;
+    return n;
+  }
+
+  /**
+   * Fetches the missing blocks of first..last (joining fetches already in flight) and waits for
+   * them. A failed fetch that another reader started for read-ahead is retried once as ours.
+   */
+  private async awaitBlocks(session: BlobSession, source: RangeSource, first: number, last: number): Promise<FetchedRun[]> {
+    const { entry } = session;
+    for (let attempt = 0; ; attempt++) {
+      const available = (b: number) => entry.hasBlock(b) || session.inflight.has(b);
+      for (const run of missingRuns(first, last, available, this.settings.maxRequestBlocks)) {
+        this.startFetch(session, source, run, false);
+      }
+      const waits = new Set<InFlight>();
+      for (let b = first; b <= last; b++) {
+        const f = session.inflight.get(b);
+        if (f && !entry.hasBlock(b)) waits.add(f);
+      }
+      const settled = await Promise.allSettled([...waits].map((w) => w.promise));
+      const failures = [...waits].filter((_, i) => settled[i]?.status === 'rejected');
+      if (failures.length === 0) {
+        return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      }
+      const failure = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult;
+      if (entry.failure) throw entry.failure;
+      if (attempt > 0 || failures.some((f) => !f.readAhead)) throw failure.reason;
+    }
+  }
+
+  /** Tops up the cursor's read-ahead, within the per-cursor and reader-wide request limits. */
+  private startReadAhead(session: BlobSession, source: RangeSource, cursor: Cursor): void {
+    const { entry } = session;
+    const wanted = wantedReadAhead(cursor, entry.size, this.settings.readAhead);
+    if (!wanted) return;
+    const bs = this.settings.blockSize;
+    const span = blocksSpanning(wanted.start, wanted.end - wanted.start, bs);
+    let slots = Math.min(this.settings.maxInFlight - cursor.inFlight, this.settings.maxTotalReadAhead - this.readAheadInFlight);
+    const available = (b: number) => entry.hasBlock(b) || session.inflight.has(b);
+    let covered = wanted.end;
+    for (const run of missingRuns(span.first, span.last, available, this.settings.maxRequestBlocks)) {
+      if (slots <= 0) {
+        covered = run.first * bs;
+        break;
+      }
+      slots--;
+      this.startFetch(session, source, run, true, cursor);
+    }
+    noteRequested(cursor, covered);
+  }
+
+  /** Sends one Range request for a run and registers it in the in-flight map. */
+  private startFetch(session: BlobSession, source: RangeSource, run: BlockRange, readAhead: boolean, cursor?: Cursor): void {
+    const { entry } = session;
+    const { start, end } = byteRangeOf(run, this.settings.blockSize, entry.size);
+    if (readAhead) this.readAheadInFlight++;
+    entry.retain();
+    const flight: InFlight = { promise: undefined as unknown as Promise<FetchedRun>, readAhead };
+    if (cursor) cursor.inFlight++;
+    flight.promise = (async (): Promise<FetchedRun> => {
+      try {
+        this.counters.requests++;
+        const data = await source.fetchBlobRange(session.descriptor, start, end - start, { signal: session.abort.signal });
+        if (data.length !== end - start) {
+          throw new DigestMismatchError(entry.digest, `${data.length} bytes at offset ${start} instead of ${end - start}`, 'blob range');
+        }
+        this.counters.bytesFetched += data.length;
+        let persisted = true;
+        try {
+          await entry.writeBlocks(run.first, data);
+        } catch (err) {
+          if (entry.failure) throw entry.failure;
+          persisted = false;
+          this.logger.warn('could not store fetched bytes in the cache; serving them from memory', { digest: entry.digest, error: err });
+        }
+        if (persisted && entry.allPresent && !entry.complete) this.verifyInBackground(entry);
+        return { first: run.first, data, persisted };
+      } finally {
+        for (let b = run.first; b <= run.last; b++) if (session.inflight.get(b) === flight) session.inflight.delete(b);
+        if (readAhead) this.readAheadInFlight--;
+        if (cursor) cursor.inFlight--;
+        entry.release();
+      }
+    })();
+    // Read-ahead nobody waits for must not surface as an unhandled rejection.
+    flight.promise.catch((err: unknown) => {
+      if (readAhead && !session.abort.signal.aborted) this.logger.debug('read-ahead failed', { digest: entry.digest, error: err as Error });
+    });
+    for (let b = run.first; b <= run.last; b++) session.inflight.set(b, flight);
+  }
+
+  private verifyInBackground(entry: BlobEntry): void {
+    entry.verify().catch((err: OcifsError) => {
+      // A mismatch is logged by the cache and fails the entry; anything else is worth a warning.
+      if (!(err instanceof DigestMismatchError)) this.logger.warn('could not verify a cached blob', { digest: entry.digest, error: err });
+    });
+  }
+
+  /** Makes a small blob complete, fetched whole and verified, before any of it is served. */
+  private fetchWhole(session: BlobSession, source: RangeSource): Promise<void> {
+    const { entry } = session;
+    const signal = session.abort.signal;
+    session.whole ??= (async () => {
+      try {
+        this.counters.requests++;
+        if (source.fetchBlob) {
+          const fetched = await entry.ensureComplete({ fetchBlob: source.fetchBlob.bind(source) }, { signal });
+          if (fetched) this.counters.bytesFetched += entry.size;
+          return;
+        }
+        if (entry.size === 0) {
+          await entry.ensureComplete({ fetchBlob: () => Promise.reject(new Error('unreachable')) });
+          return;
+        }
+        const data = await source.fetchBlobRange(session.descriptor, 0, entry.size, { signal });
+        this.counters.bytesFetched += data.length;
+        verifyBytes(data, entry, 'blob');
+        await entry.writeBlocks(0, data);
+        await entry.verify();
+      } finally {
+        session.whole = undefined;
+      }
+    })();
+    return session.whole;
+  }
+}
+
+class CachedBlobHandle implements BlobHandle {
+  private readonly gate = new OperationGate();
+  private readonly cursors: Cursor[] = [];
+
+  constructor(
+    private readonly reader: BlobReader,
+    private readonly session: BlobSession,
+    private readonly source: RangeSource,
+  ) {}
+
+  read(buffer: Buffer, length: number, position: number): Promise<number> {
+    return this.gate.run(() => this.reader.readCached(this.session, this.source, this.cursors, buffer, length, position));
+  }
+
+  async close(): Promise<void> {
+    if (await this.gate.close()) await this.reader.release(this.session);
+  }
+}
