@@ -62,3 +62,15 @@ export function createdTime(parsed: ParsedManifest): Date | undefined {
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? new Date(ms) : undefined;
 }
+
+/**
+ * A file's mtime: `base` (its manifest's created time, else the mount time) to the second, with
+ * the milliseconds taken from the blob digest. The kernel keeps cached pages of a path across
+ * opens unless its size or mtime changes (FUSE auto_cache); reproducible artifacts often share
+ * one created time, so without this a moved tag with a same-size file could serve old pages.
+ */
+export function fileTime(base: Date, digest: string): Date {
+  const hex = digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 9);
+  const fromDigest = /^[0-9a-f]{8}$/.test(hex) ? parseInt(hex, 16) % 1000 : 0;
+  return new Date(Math.floor(base.getTime() / 1000) * 1000 + fromDigest);
+}

@@ -19,7 +19,7 @@ import {
   type PackedDirectoryEntry,
   type TreeEntry,
 } from './artifact-tree.js';
-import { createdTime, directoryAttributes, fileAttributes, type Ownership } from './attributes.js';
+import { createdTime, directoryAttributes, fileAttributes, fileTime, type Ownership } from './attributes.js';
 import { MetadataResolver } from './freshness.js';
 import { HandleTable } from './handles.js';
 import { NAME_MAX, digestFromComponent, isSafeComponent } from './names.js';
@@ -339,7 +339,7 @@ export class OciFilesystem implements FilesystemOps {
       case 'packed-dir':
         return directoryAttributes(this.owner, { mtime: node.artifact.mtime, immutable: node.pinned });
       case 'file':
-        return fileAttributes(this.owner, { mtime: node.artifact.mtime, immutable: node.pinned }, node.layer.size);
+        return fileAttributes(this.owner, { mtime: fileTime(node.artifact.mtime, node.layer.digest), immutable: node.pinned }, node.layer.size);
       case 'unpacked-dir':
         return directoryAttributes(this.owner, { mtime: node.mtime, immutable: node.pinned });
       case 'unpacked-file':

@@ -64,7 +64,7 @@ describe('an OCI layout as a repository: its tags are the tag directories', () =
     expect((await readAll(fs, '/v2/notes.txt')).toString()).toBe('v2 notes');
     const st = await fs.getattr('/v1/imagery.tif');
     expect(st.size).toBe(Buffer.byteLength('II*\u0000 tiff bytes'));
-    expect(st.mtime.toISOString()).toBe('2024-01-02T03:04:05.000Z');
+    expect(st.mtime.toISOString().slice(0, 19)).toBe('2024-01-02T03:04:05'); // milliseconds come from the digest
   });
 
   test('an index shows its platforms; manifests are reachable by digest', async () => {

