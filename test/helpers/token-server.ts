@@ -50,6 +50,10 @@ export interface TokenServer {
   requests: TokenRequest[];
   /** Registry config lines (`auth.token`) for this server. */
   registryConfig(): string;
+  /** Which field carries the token from now on. */
+  setTokenField(field: 'token' | 'access_token' | 'both'): void;
+  /** The next `n` tokens are already expired (past distribution's 60 s leeway) though `expires_in` says otherwise. */
+  issueExpired(n?: number): void;
   stop(): Promise<void>;
 }
 
@@ -67,11 +71,18 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const keyPem = readFileSync(key, 'utf8');
   const certDer = new X509Certificate(readFileSync(cert)).raw;
   const requests: TokenRequest[] = [];
+  let tokenField = options.tokenField ?? 'both';
+  let expiredToIssue = 0;
 
   function sign(subject: string, access: TokenRequest['granted']): string {
     const now = Math.floor(Date.now() / 1000);
     const headerJson = { typ: 'JWT', alg: 'RS256', x5c: [certDer.toString('base64')] };
-    const claims = { iss: issuer, sub: subject, aud: service, exp: now + lifetimeS, nbf: now - 1, iat: now, jti: randomUUID(), access };
+    let exp = now + lifetimeS;
+    if (expiredToIssue > 0) {
+      expiredToIssue--;
+      exp = now - 120;
+    }
+    const claims = { iss: issuer, sub: subject, aud: service, exp, nbf: now - 300, iat: now - 300, jti: randomUUID(), access };
     const input = `${b64url(JSON.stringify(headerJson))}.${b64url(JSON.stringify(claims))}`;
     const signature = createSign('RSA-SHA256').update(input).sign(keyPem);
     return `${input}.${b64url(signature)}`;
@@ -106,7 +117,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       return;
     }
     const token = sign(subject ?? '', req.granted);
-    const field = options.tokenField ?? 'both';
+    const field = tokenField;
     const body: Record<string, unknown> = { expires_in: lifetimeS, issued_at: new Date().toISOString() };
     if (field !== 'access_token') body.token = token;
     if (field !== 'token') body.access_token = token;
@@ -165,6 +176,8 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     issuer,
     rootCertBundle: cert,
     requests,
+    setTokenField: (field) => void (tokenField = field),
+    issueExpired: (n = 1) => void (expiredToIssue += n),
     registryConfig: () =>
       ['auth:', '  token:', `    realm: ${realm}`, `    service: ${service}`, `    issuer: ${issuer}`, `    rootcertbundle: ${cert}`].join('\n'),
     stop: () =>

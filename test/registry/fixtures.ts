@@ -3,6 +3,8 @@
  * pushed through the client under test.
  */
 import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobSource } from '../../src/oci/target.js';
 import { EMPTY_DESCRIPTOR, EMPTY_JSON, MediaType, type Descriptor, type ImageManifest } from '../../src/oci/types.js';
@@ -64,4 +66,39 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+export async function writeConfig(configDir: string, config: unknown): Promise<void> {
+  await mkdir(configDir, { recursive: true });
+  await writeFile(join(configDir, 'config.json'), JSON.stringify(config));
+}
+
+/** Single-quotes a string for sh. */
+function sq(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A docker-credential-<name> shell script that answers `get` from a fixed table and logs its calls. */
+export async function writeHelper(binDir: string, name: string, log: string, table: Record<string, { Username: string; Secret: string }>): Promise<void> {
+  await mkdir(binDir, { recursive: true });
+  const path = join(binDir, `docker-credential-${name}`);
+  const cases = Object.entries(table)
+    .map(([server, entry]) => `      ${sq(server)}) printf '%s' ${sq(JSON.stringify({ ServerURL: server, ...entry }))} ;;`)
+    .join('\n');
+  const script = `#!/bin/sh
+verb="$1"
+input=$(cat)
+printf '%s %s\\n' "$verb" "$input" >> ${sq(log)}
+case "$verb" in
+  get)
+    case "$input" in
+${cases}
+      *) echo "credentials not found in native keychain"; exit 1 ;;
+    esac ;;
+  store|erase) ;;
+  *) exit 2 ;;
+esac
+`;
+  await writeFile(path, script);
+  await chmod(path, 0o755);
 }
