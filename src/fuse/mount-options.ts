@@ -5,9 +5,11 @@
  * the whole mount, so NodeAttributes.immutable cannot be honoured per node):
  * - `kernelCache` -> `kernel_cache`: the page cache keeps file contents across opens. Right
  *   when every path always means the same bytes (a mount pinned to a digest).
- * - otherwise `auto_cache` (default): kept across opens while size and mtime are unchanged, so
- *   a tag that moves to different content is re-read (content with the same size *and* mtime
- *   would not be: src/fs should give such files distinct mtimes).
+ * - `autoCache` -> `auto_cache`: kept across opens while size and mtime are unchanged. A tag
+ *   that moves to content of the same size *and* mtime would keep serving the old pages (a
+ *   test shows it), so it is off by default: turn it on where src/fs guarantees that a path
+ *   whose bytes change also changes its mtime or size.
+ * - neither (default): pages live while a file is open; each open re-reads (from our cache).
  * - `attr_timeout`/`entry_timeout` (libfuse default 1 s) and `negative_timeout` (default 0;
  *   a few seconds spare the registry GDAL's sidecar probes for `.aux.xml`, `.ovr`, `.msk`).
  */
@@ -31,7 +33,7 @@ export interface MountOptions {
   fsName?: string;
   /** Immutable content: let the page cache keep it across opens (`kernel_cache`). */
   kernelCache?: boolean;
-  /** `auto_cache` when kernelCache is off (default true); see above. */
+  /** `auto_cache` when kernelCache is off (default false); see above. */
   autoCache?: boolean;
   attrTimeoutS?: number;
   entryTimeoutS?: number;
@@ -76,7 +78,7 @@ export function nativeMountConfig(options: MountOptions): NativeMountConfig {
     fsname: escapeOptionValue((options.fsName ?? FS_SUBTYPE).slice(0, MAX_FSNAME_LENGTH)),
     subtype: FS_SUBTYPE,
     kernelCache,
-    autoCache: !kernelCache && (options.autoCache ?? true),
+    autoCache: !kernelCache && (options.autoCache ?? false),
     // The adapter enforces its own deadline (see operations.ts); fuse-native's would let a late
     // read write into a buffer the kernel has already been given back.
     timeout: false,

@@ -63,8 +63,7 @@ export async function unmountOwnMount(mountpoint: string, mountId: number | unde
   }
   const outcome = await fusermountUnmount(mountpoint, false);
   if (outcome !== 'busy') return;
-  logger.warn('mountpoint is busy (files are open): unmounting lazily, they keep working until closed', {
-    mountpoint,
-  });
+  // Detached from the tree at once; files still open in it fail (ENOTCONN) once we exit.
+  logger.warn('mountpoint is busy (files are open): unmounting lazily', { mountpoint });
   await fusermountUnmount(mountpoint, true);
 }

@@ -3,7 +3,7 @@ import { DEFAULT_OPERATION_TIMEOUT_MS, nativeMountConfig, type MountOptions } fr
 import { escapeOptionValue } from '../../src/fuse/mount-options.js';
 
 describe('nativeMountConfig', () => {
-  it('defaults: read-only, default permissions, auto_cache, our own deadline instead of fuse-native\'s', () => {
+  it('defaults: read-only, default permissions, no cross-open caching, our own deadline instead of fuse-native\'s', () => {
     const config = nativeMountConfig({});
     expect(config.operationTimeoutMs).toBe(DEFAULT_OPERATION_TIMEOUT_MS);
     expect(config.rawOptions).toEqual(['ro']);
@@ -13,14 +13,15 @@ describe('nativeMountConfig', () => {
       fsname: 'ocifs',
       subtype: 'ocifs',
       kernelCache: false,
-      autoCache: true,
+      autoCache: false,
       timeout: false,
     });
   });
 
   it.each<[string, MountOptions, Record<string, unknown>, string[]]>([
-    ['kernelCache replaces auto_cache', { kernelCache: true }, { kernelCache: true, autoCache: false }, ['ro']],
-    ['autoCache can be turned off', { autoCache: false }, { autoCache: false }, ['ro']],
+    ['kernelCache', { kernelCache: true }, { kernelCache: true, autoCache: false }, ['ro']],
+    ['kernelCache wins over autoCache', { kernelCache: true, autoCache: true }, { kernelCache: true, autoCache: false }, ['ro']],
+    ['autoCache', { autoCache: true }, { autoCache: true }, ['ro']],
     ['allowOther and debug', { allowOther: true, debug: true }, { allowOther: true, debug: true }, ['ro']],
     ['readOnly false drops ro', { readOnly: false }, {}, []],
     [

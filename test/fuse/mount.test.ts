@@ -210,6 +210,64 @@ describe('a mounted filesystem', () => {
     expect(lines.some((l) => l.includes('"read timed out"'))).toBe(true);
   });
 
+  describe('kernel caching options reach the kernel', () => {
+    const readTwice = async (mnt: string) => {
+      for (let i = 0; i < 2; i++) expect(await fsp.readFile(join(mnt, 'hello.txt'), 'utf8')).toBe('hello, world\n');
+    };
+
+    it('auto_cache and kernel_cache keep file pages across opens; the default re-reads on each open', async () => {
+      const auto = await mount({ autoCache: true });
+      await readTwice(auto.mnt);
+      expect(auto.fs.calls.reads.get('/hello.txt')).toBe(1);
+
+      const kernel = await mount({ kernelCache: true });
+      await readTwice(kernel.mnt);
+      expect(kernel.fs.calls.reads.get('/hello.txt')).toBe(1);
+
+      const uncached = await mount();
+      await readTwice(uncached.mnt);
+      expect(uncached.fs.calls.reads.get('/hello.txt')).toBe(2);
+    });
+
+    it('auto_cache re-reads a path whose mtime changed, but not one whose size and mtime stayed', async () => {
+      // With attr_timeout 0 libfuse re-checks size and mtime on every open.
+      const { mnt, fs } = await mount({ autoCache: true, attrTimeoutS: 0, entryTimeoutS: 0 });
+      const file = join(mnt, 'hello.txt');
+      expect(await fsp.readFile(file, 'utf8')).toBe('hello, world\n');
+      fs.replace('/hello.txt', Buffer.from('HELLO, WORLD\n'), new Date('2025-01-01T00:00:00Z'));
+      expect(await fsp.readFile(file, 'utf8')).toBe('HELLO, WORLD\n');
+      // Why auto_cache is off by default (mount-options.ts): same size and mtime -> old pages.
+      fs.replace('/hello.txt', Buffer.from('hello, again\n'), new Date('2025-01-01T00:00:00Z'));
+      expect(await fsp.readFile(file, 'utf8')).toBe('HELLO, WORLD\n');
+    });
+
+    it('attr/entry timeouts: long ones spare getattr calls, 0 asks every time', async () => {
+      const statThrice = async (mnt: string) => {
+        for (let i = 0; i < 3; i++) await fsp.stat(join(mnt, 'docs', 'readme.md'));
+      };
+      const long = await mount({ attrTimeoutS: 60, entryTimeoutS: 60 });
+      await statThrice(long.mnt);
+      expect(long.fs.calls.getattr.get('/docs/readme.md')).toBe(1);
+
+      const none = await mount({ attrTimeoutS: 0, entryTimeoutS: 0 });
+      await statThrice(none.mnt);
+      expect(none.fs.calls.getattr.get('/docs/readme.md')).toBeGreaterThanOrEqual(3);
+    });
+
+    it('negative_timeout remembers missing names (GDAL sidecar probes)', async () => {
+      const probeTwice = async (mnt: string) => {
+        for (let i = 0; i < 2; i++) expect(await errorCode(fsp.stat(join(mnt, 'hello.txt.aux.xml')))).toBe('ENOENT');
+      };
+      const remembering = await mount({ negativeTimeoutS: 60 });
+      await probeTwice(remembering.mnt);
+      expect(remembering.fs.calls.getattr.get('/hello.txt.aux.xml')).toBe(1);
+
+      const forgetting = await mount();
+      await probeTwice(forgetting.mnt);
+      expect(forgetting.fs.calls.getattr.get('/hello.txt.aux.xml')).toBe(2);
+    });
+  });
+
   it('--allow-other lets another uid read; without it the kernel refuses that uid', async () => {
     const asNobody = (file: string) => run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', file]);
     const shared = await mount({ allowOther: true });
