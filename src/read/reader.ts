@@ -170,6 +170,9 @@ export class BlobReader {
     } else {
       session = new BlobSession(this.cache.blobs.acquire(descriptor), descriptor);
       this.sessions.set(descriptor.digest, session);
+      // Every block arrived but the hash never finished (a daemon killed while verifying): no
+      // write will come to trigger it, so verify now.
+      if (session.entry.allPresent && !session.entry.complete && session.entry.size > 0) this.verifyInBackground(session.entry);
     }
     session.handles++;
     return new CachedBlobHandle(this, session, source);

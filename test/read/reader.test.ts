@@ -232,6 +232,19 @@ describe('integrity and failures', () => {
     expect((await readAt(again, 3 * M - 5, 10)).equals(source.data.subarray(3 * M - 5, 3 * M + 5))).toBe(true);
   });
 
+  test('a blob whose blocks are all present but never verified (killed while hashing) is verified on open', async () => {
+    const { reader, cache } = setup();
+    const source = new MemorySource(pseudoRandomBytes(3 * M));
+    const entry = cache.blobs.acquire(source.descriptor);
+    await entry.writeBlocks(0, source.data);
+    entry.release();
+    expect(cache.blobs.info(source.descriptor.digest)?.complete).toBe(false);
+    await openHandle(reader, source);
+    for (let i = 0; i < 100 && !cache.blobs.info(source.descriptor.digest)?.complete; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(cache.blobs.info(source.descriptor.digest)?.complete).toBe(true);
+    expect(source.requests).toBe(0);
+  });
+
   test('a source error reaches the caller as it was thrown, and the next read tries again', async () => {
     const { reader } = setup();
     const source = new MemorySource(pseudoRandomBytes(4 * M));
