@@ -167,15 +167,3 @@ function placeAtPath(
   dir.children.set(components[depth]!, entry);
   return 'placed';
 }
-
-/** Follows `components` from `root`; undefined when a component is missing or not a directory. */
-export function findEntry(root: DirectoryEntry, components: readonly string[]): TreeEntry | undefined {
-  let entry: TreeEntry = root;
-  for (const c of components) {
-    if (entry.kind !== 'dir') return undefined;
-    const next: TreeEntry | undefined = entry.children.get(c);
-    if (next === undefined) return undefined;
-    entry = next;
-  }
-  return entry;
-}
