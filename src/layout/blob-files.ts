@@ -53,16 +53,25 @@ export async function hashInto(
   const digester = new Digester(algorithm);
   const what = options.what ?? 'blob';
   let size = 0;
-  for await (const chunk of source) {
-    options.signal?.throwIfAborted();
-    const bytes = chunk instanceof Buffer ? chunk : Buffer.from(chunk);
-    size += bytes.length;
-    if (options.expected && size > options.expected.size) {
-      throw new DigestMismatchError(options.expected.digest, `more than ${options.expected.size} bytes`, what);
+  // One write in flight while the next chunk is read and hashed: reading, hashing and writing
+  // overlap. Chunks must not be reused by the source after they are yielded.
+  let writing: Promise<void> | undefined;
+  try {
+    for await (const chunk of source) {
+      options.signal?.throwIfAborted();
+      const bytes = chunk instanceof Buffer ? chunk : Buffer.from(chunk);
+      size += bytes.length;
+      if (options.expected && size > options.expected.size) {
+        throw new DigestMismatchError(options.expected.digest, `more than ${options.expected.size} bytes`, what);
+      }
+      digester.update(bytes);
+      await writing;
+      writing = writeFully(handle, bytes);
+      options.onProgress?.(bytes.length);
     }
-    digester.update(bytes);
-    await writeFully(handle, bytes);
-    options.onProgress?.(bytes.length);
+    await writing;
+  } finally {
+    await writing?.catch(() => undefined); // never leave a write running on a handle the caller closes
   }
   const digest = digester.digest();
   checkExpected({ digest, size }, options.expected, what);
@@ -170,4 +179,17 @@ export function asLocalError(err: unknown, what: string): unknown {
   if (err instanceof OcifsError) return err;
   if ((err as Error)?.name === 'AbortError') return new OcifsError('ABORTED', `${what}: aborted`, { cause: err });
   return localIOError(err, what);
+}
+
+/** Sequential chunks of an open file from its start, each a fresh buffer of up to `chunkSize` bytes. */
+export async function* readChunks(handle: FileHandle, signal?: AbortSignal, chunkSize = 1024 * 1024): AsyncGenerator<Buffer> {
+  let position = 0;
+  for (;;) {
+    signal?.throwIfAborted();
+    const buffer = Buffer.allocUnsafe(chunkSize);
+    const { bytesRead } = await handle.read(buffer, 0, chunkSize, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield bytesRead === chunkSize ? buffer : buffer.subarray(0, bytesRead);
+  }
 }

@@ -41,6 +41,7 @@ import {
   identityOf,
   linkToTemp,
   readAt,
+  readChunks,
   sameIdentity,
   type WriteOptions,
   type WrittenBlob,
@@ -493,19 +494,6 @@ async function writeAtomically(dir: string, name: string, bytes: Buffer): Promis
     await temp.handle.close().catch(() => undefined);
     await discard(temp.path);
     throw err;
-  }
-}
-
-/** Sequential chunks of an open file from its start. Each chunk is a fresh buffer. */
-async function* readChunks(handle: FileHandle, signal?: AbortSignal): AsyncGenerator<Buffer> {
-  let position = 0;
-  for (;;) {
-    signal?.throwIfAborted();
-    const buffer = Buffer.allocUnsafe(READ_CHUNK);
-    const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, position);
-    if (bytesRead === 0) return;
-    position += bytesRead;
-    yield bytesRead === READ_CHUNK ? buffer : buffer.subarray(0, bytesRead);
   }
 }
 
