@@ -320,15 +320,20 @@ export class BlobStore {
   pinnedCount(): number {
     this.assertOpen();
     const liveness = new Map<string, boolean>();
-    const digests = new Set(this.ctx.index.allPins().map((p) => p.digest));
-    let n = 0;
-    for (const d of digests) if (this.isPinnedAnywhere(d, liveness)) n++;
-    return n;
+    return this.ctx.index.transaction(() => {
+      const digests = new Set(this.ctx.index.allPins().map((p) => p.digest));
+      let n = 0;
+      for (const d of digests) if (this.isPinnedAnywhere(d, liveness)) n++;
+      return n;
+    });
   }
 
-  /** @internal Drops this process's pins and closes open files; Cache.close calls it. */
+  /**
+   * @internal Drops this process's pins; Cache.close calls it. Files of entries still referenced
+   * stay open until their last release: closing a descriptor under a read in flight could let
+   * that read land on whatever file reuses the number.
+   */
   closeAll(): void {
-    for (const entry of this.entries.values()) entry.closeFile();
     this.entries.clear();
     try {
       this.ctx.index.removePinsOf(this.ctx.owner);
@@ -577,8 +582,7 @@ export class BlobEntry {
     this.completeFlag = false;
   }
 
-  /** @internal */
-  closeFile(): void {
+  private closeFile(): void {
     if (this.fd < 0) return;
     try {
       closeSync(this.fd);
@@ -597,6 +601,7 @@ export class BlobEntry {
         const error = new DigestMismatchError(this.digest, actual, 'cached blob');
         this.ctx.logger.error('blob does not match its digest: purged from the cache', { digest: this.digest, actual });
         this.store.purge(this.digest, error, this.id);
+        this.fail(error);
         throw error;
       }
       await syncData(this.fd);
@@ -647,6 +652,7 @@ export class BlobEntry {
         // Bytes already written over blocks recorded as present may be wrong: drop them all.
         this.ctx.logger.error('blob does not match its digest: purged from the cache', { digest: this.digest, error: err });
         if (!this.ctx.isClosed()) this.store.purge(this.digest, err, this.id);
+        this.fail(err);
       }
       throw err;
     } finally {

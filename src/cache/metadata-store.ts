@@ -5,6 +5,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
+import { LocalIOError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import { verifyBytes } from '../ref/digest.js';
 
@@ -53,7 +54,7 @@ export class MetadataStore {
   getManifest(digest: string): CachedManifest | undefined {
     const hot = this.hot.get(digest);
     if (hot) return hot;
-    if (this.isClosed()) return undefined;
+    this.assertOpen();
     const row = this.s.getManifest!.get(digest) as CachedManifest | undefined;
     if (row) this.hot.set(digest, row);
     return row;
@@ -63,6 +64,7 @@ export class MetadataStore {
   putManifest(digest: string, mediaType: string, bytes: Buffer): void {
     verifyBytes(bytes, { digest }, 'manifest');
     if (this.hot.has(digest)) return;
+    this.assertOpen();
     const copy = Buffer.from(bytes);
     this.s.putManifest!.run(digest, mediaType, copy, this.now());
     this.hot.set(digest, { mediaType, bytes: copy });
@@ -70,15 +72,18 @@ export class MetadataStore {
 
   /** `scope` is `registry/repository`. */
   getTag(scope: string, tag: string): CachedTag | undefined {
+    this.assertOpen();
     const row = this.s.getTag!.get(scope, tag) as { digest: string; mediaType: string; size: number; checkedAt: number } | undefined;
     return row && { descriptor: { mediaType: row.mediaType, digest: row.digest, size: row.size }, checkedAt: row.checkedAt };
   }
 
   putTag(scope: string, tag: string, descriptor: Descriptor, checkedAt: number): void {
+    this.assertOpen();
     this.s.putTag!.run(scope, tag, descriptor.digest, descriptor.mediaType, descriptor.size, checkedAt);
   }
 
   getListing(key: string): CachedListing | undefined {
+    this.assertOpen();
     const row = this.s.getListing!.get(key) as { names: string; checkedAt: number } | undefined;
     if (!row) return undefined;
     try {
@@ -91,7 +96,12 @@ export class MetadataStore {
   }
 
   putListing(key: string, names: string[], checkedAt: number): void {
+    this.assertOpen();
     this.s.putListing!.run(key, JSON.stringify(names), checkedAt);
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed()) throw new LocalIOError('the cache is closed');
   }
 
   /** @internal Forgets the in-memory manifests (after `Cache.clear`). */

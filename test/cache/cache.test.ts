@@ -411,5 +411,6 @@ describe('maintenance', () => {
     a.close();
     expect(b.stats().pinnedBlobs).toBe(0);
     expect(() => a.stats()).toThrow(/closed/);
+    expect(() => a.metadata.getTag('r/x', 'v1')).toThrow(LocalIOError);
   });
 });

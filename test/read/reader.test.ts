@@ -295,6 +295,17 @@ describe('integrity and failures', () => {
   });
 });
 
+test('closing the cache under a read in flight: the read gets its own bytes, later reads fail cleanly', async () => {
+  const { reader, cache } = setup();
+  const source = new MemorySource(pseudoRandomBytes(4 * M), { delayMs: 40 });
+  const h = await openHandle(reader, source);
+  const pending = readAt(h, 2 * M + 5, 1000);
+  await new Promise((r) => setTimeout(r, 10));
+  cache.close();
+  expect((await pending).equals(source.data.subarray(2 * M + 5, 2 * M + 1005))).toBe(true);
+  await expect(readAt(h, 0, 10)).rejects.toThrow(/closed/);
+});
+
 describe('pins and sharing', () => {
   test('an open blob is not evicted; once closed it may be', async () => {
     const { reader, cache } = setup();
