@@ -39,7 +39,8 @@ export async function startMount(env: Record<string, string>, source: string, mo
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 20_000;
-  while (!isMounted(mountpoint)) {
+  // The CLI says `mounted ... on ...` once the new mount is up (a stale one may be listed before).
+  while (!isMounted(mountpoint) || !/^mounted /m.test(output)) {
     if (child.exitCode !== null) throw new Error(`ocifs mount exited with ${child.exitCode}: ${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
