@@ -14,7 +14,7 @@ import { BlobReader } from '../../src/read/index.js';
 import { MemorySource, pseudoRandomBytes } from '../read/helpers/memory-source.js';
 import { compileForChild } from './helpers/compile-for-child.js';
 
-const SIZE = 24 * 1024 * 1024 + 4321;
+const SIZE = 8 * 1024 * 1024 + 4321;
 const SEED = 5;
 const BS = 64 * 1024;
 
@@ -57,7 +57,7 @@ test('a reader killed with SIGKILL mid-fetch leaves only blocks that are really 
   const cacheDir = mkdtempSync(join(tmpdir(), 'ocifs-kill-'));
   dirs.push(cacheDir);
   const data = pseudoRandomBytes(SIZE, SEED);
-  for (const reads of [10, 40, 80]) await runAndKill(cacheDir, reads);
+  for (const reads of [8, 25, 50]) await runAndKill(cacheDir, reads);
 
   const db = new Database(join(cacheDir, 'index.db'), { readonly: true });
   expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
