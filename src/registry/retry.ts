@@ -49,7 +49,7 @@ export function networkErrorCode(err: unknown): string | undefined {
   // undici wraps the socket error as `cause` in some paths.
   for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (TRANSIENT_NETWORK_CODES.has(code) || code === 'ENOTFOUND' || /CERT|TLS|SSL/.test(code))) {
+    if (typeof code === 'string' && (TRANSIENT_NETWORK_CODES.has(code) || code === 'ENOTFOUND' || /CERT|TLS|SSL|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code))) {
       return code;
     }
     e = (e as { cause?: unknown }).cause;

@@ -171,7 +171,13 @@ export function connectionError(err: unknown, registry: string): OcifsError | un
     }
     return undefined;
   }
-  if (/CERT|TLS|SSL/.test(code)) {
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/.test(code)) {
+    return new OcifsError('UNREACHABLE', `cannot reach ${registry}: TLS handshake failed (${code})`, {
+      cause: err,
+      hint: 'the registry may speak plain HTTP: use --plain-http',
+    });
+  }
+  if (/CERT|TLS|SSL|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
     return new OcifsError('UNREACHABLE', `cannot reach ${registry}: its TLS certificate is not trusted (${code})`, {
       cause: err,
       hint: "pass the registry's CA with --ca-file, or --insecure to skip verification",

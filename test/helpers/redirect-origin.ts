@@ -82,13 +82,12 @@ export async function startRedirectingRegistry(registryUrl: string, options: Red
     const blob = req.method === 'GET' && /^\/v2\/.+\/blobs\/[a-z0-9]+:[a-f0-9]+$/.test(req.url ?? '');
     if (!blob) return pass(req, res);
     // Ask the registry first, with the client's credentials: only a blob it would serve is redirected.
-    const check = httpRequest({ host: upstream.hostname, port: upstream.port, method: 'HEAD', path: req.url, headers: req.headers }, (answer) => {
+    // (Range is left out: a HEAD with Range answers 206.)
+    const { range: _range, ...checkHeaders } = req.headers;
+    const check = httpRequest({ host: upstream.hostname, port: upstream.port, method: 'HEAD', path: req.url, headers: checkHeaders }, (answer) => {
       answer.resume();
-      if (answer.statusCode !== 200) {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        res.end();
-        return;
-      }
+      // Not servable (401 challenge, 404 ...): let the registry answer the GET itself, body and all.
+      if (answer.statusCode !== 200) return pass(req, res);
       const sig = randomBytes(12).toString('hex');
       signatures.set(sig, req.url!);
       result.redirects++;
@@ -125,7 +124,9 @@ export async function startRedirectingRegistry(registryUrl: string, options: Red
     const up = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path, headers }, (answer) => {
       record(answer.statusCode ?? 502);
       const out: Record<string, string | string[] | undefined> = {};
-      for (const h of ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag']) out[h] = answer.headers[h];
+      for (const h of ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag']) {
+        if (answer.headers[h] !== undefined) out[h] = answer.headers[h];
+      }
       res.writeHead(answer.statusCode ?? 502, out);
       answer.pipe(res);
     });
