@@ -316,15 +316,22 @@ export class BlobStore {
     });
   }
 
-  /** How many distinct blobs are pinned by live processes (dead pins are dropped). */
+  /** How many distinct blobs are open in some live process (read-only: stats must not need a write lock). */
   pinnedCount(): number {
     this.assertOpen();
     const liveness = new Map<string, boolean>();
-    return this.ctx.index.transaction(() => {
-      const digests = new Set(this.ctx.index.allPins().map((p) => p.digest));
-      let n = 0;
-      for (const d of digests) if (this.isPinnedAnywhere(d, liveness)) n++;
-      return n;
+    const digests = new Set(this.ctx.index.allPins().map((p) => p.digest));
+    let n = 0;
+    for (const d of digests) if (this.isPinnedAnywhere(d, liveness, false)) n++;
+    return n;
+  }
+
+  /** Deletes the pins of processes that died (SIGKILL, crash), which would block eviction forever. */
+  dropDeadPins(): void {
+    this.assertOpen();
+    const liveness = new Map<string, boolean>();
+    this.ctx.index.transaction(() => {
+      for (const d of new Set(this.ctx.index.allPins().map((p) => p.digest))) this.isPinnedAnywhere(d, liveness);
     });
   }
 
@@ -363,8 +370,11 @@ export class BlobStore {
     }
   }
 
-  /** Pinned by a live process (this one included); dead pins are deleted. Call inside a transaction. */
-  private isPinnedAnywhere(digest: string, liveness: Map<string, boolean>): boolean {
+  /**
+   * Pinned by a live process (this one included). Dead pins are deleted unless `dropDead` is
+   * false; call inside a write transaction when they are.
+   */
+  private isPinnedAnywhere(digest: string, liveness: Map<string, boolean>, dropDead = true): boolean {
     let pinned = false;
     for (const pin of this.ctx.index.pinsOf(digest)) {
       let alive: boolean;
@@ -376,7 +386,7 @@ export class BlobStore {
         liveness.set(key, alive);
       }
       if (alive) pinned = true;
-      else this.ctx.index.removePin(digest, pin.owner);
+      else if (dropDead) this.ctx.index.removePin(digest, pin.owner);
     }
     return pinned;
   }

@@ -139,7 +139,7 @@ export class Cache {
       const blockSize = settleBlockSize(db, options.blockSize, logger);
       const maxSize = options.maxSize ?? defaultMaxSize(freeBytes(dir), totalBytes(db));
       const cache = new Cache(dir, db, blockSize, maxSize, logger, now);
-      cache.dropDeadPins();
+      cache.blobs.dropDeadPins();
       return cache;
     } catch (err) {
       db?.close();
@@ -235,11 +235,6 @@ export class Cache {
     } catch (err) {
       this.logger.warn('could not close the cache index', { error: err });
     }
-  }
-
-  /** Pins left by processes that died (SIGKILL, crash) would block eviction forever: drop them. */
-  private dropDeadPins(): void {
-    this.blobs.pinnedCount();
   }
 
   private assertOpen(): void {
