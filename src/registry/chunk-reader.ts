@@ -1,6 +1,8 @@
 /**
- * Reads a stream in pieces of a chosen size (the chunks of a chunked upload), holding one piece
- * in memory at a time so a chunk can be sent with a known Content-Length.
+ * Reads a stream in pieces of a chosen size (the chunks of a chunked upload), so a chunk can be
+ * sent with a known Content-Length. `ChunkPrefetcher` reads the next chunk while the current one
+ * is on the wire: reading and hashing overlap with sending, at the cost of one more chunk in
+ * memory.
  */
 import type { Readable } from 'node:stream';
 
@@ -40,5 +42,47 @@ export class ChunkReader {
   /** Stops reading and releases the stream (closing its file). */
   close(): void {
     if (!this.stream.destroyed) this.stream.destroy();
+  }
+}
+
+/** Chunks of `chunkSize` covering `total` bytes of a stream, each read while the previous one is used. */
+export class ChunkPrefetcher {
+  private readonly reader: ChunkReader;
+  private remaining: number;
+  private ahead: Promise<Buffer> | undefined;
+
+  constructor(
+    stream: Readable,
+    private readonly chunkSize: number,
+    total: number,
+  ) {
+    this.reader = new ChunkReader(stream);
+    this.remaining = total;
+  }
+
+  /** The next chunk (empty when `total` bytes were given out, or the stream ended early). */
+  async next(): Promise<Buffer> {
+    const chunk = await (this.ahead ?? this.readOne());
+    this.ahead = undefined;
+    this.remaining -= chunk.length;
+    if (this.remaining > 0 && chunk.length > 0) {
+      this.ahead = this.readOne();
+      this.ahead.catch(() => undefined); // surfaces at the next call; never unhandled
+    }
+    return chunk;
+  }
+
+  /** Whether the stream holds more than `total` bytes. */
+  async hasMore(): Promise<boolean> {
+    if (this.ahead) await this.ahead.catch(() => undefined);
+    return (await this.reader.read(1)).length > 0;
+  }
+
+  close(): void {
+    this.reader.close();
+  }
+
+  private readOne(): Promise<Buffer> {
+    return this.reader.read(Math.min(this.chunkSize, Math.max(this.remaining, 0)));
   }
 }

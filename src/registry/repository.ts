@@ -14,7 +14,7 @@ import { isValidTag } from '../ref/reference.js';
 import type { RegistryClient } from './client.js';
 import { clampRange, parseContentRange, rangeHeader, type ByteRange } from './content-range.js';
 import { repositoryScope } from './scope.js';
-import { discard, header, type HttpResponse } from './transport.js';
+import { discard, dropBody, header, type HttpResponse } from './transport.js';
 import { pushBlob } from './upload.js';
 import type { RequestSubject } from './wire-errors.js';
 
@@ -122,7 +122,7 @@ export class RepositoryTarget implements WritableTarget {
     if (res.status !== 200) return this.client.session.fail(res, this.subject('fetch blob', descriptor.digest));
     const declared = Number(header(res, 'content-length'));
     if (Number.isSafeInteger(declared) && declared !== descriptor.size) {
-      res.body.destroy();
+      dropBody(res);
       throw new DigestMismatchError(descriptor.digest, `${declared} bytes instead of ${descriptor.size}`, `blob ${descriptor.digest}`);
     }
     const verifying = new VerifyingStream(descriptor, `blob ${this.description}@${descriptor.digest}`);
@@ -164,7 +164,7 @@ export class RepositoryTarget implements WritableTarget {
       this.client.noteRangeSupport(true);
       const cr = parseContentRange(header(res, 'content-range'));
       if (!cr || cr.kind !== 'range' || cr.start !== range.start || (cr.total !== undefined && cr.total !== descriptor.size)) {
-        res.body.destroy();
+        dropBody(res);
         throw new InvalidContentError(
           `${this.client.registry} answered range ${JSON.stringify(header(res, 'content-range') ?? '')} to ${rangeHeader(range)} for ${what}`,
         );
@@ -176,7 +176,7 @@ export class RepositoryTarget implements WritableTarget {
       this.client.noteRangeSupport(false);
       const declared = Number(header(res, 'content-length'));
       if (Number.isSafeInteger(declared) && declared !== descriptor.size) {
-        res.body.destroy();
+        dropBody(res);
         throw new DigestMismatchError(descriptor.digest, `${declared} bytes instead of ${descriptor.size}`, what);
       }
       return this.readSlice(res, 0, range, descriptor.digest, what);
@@ -217,7 +217,7 @@ export class RepositoryTarget implements WritableTarget {
     } catch (err) {
       throw this.client.session.transport.mapConnectionError(err);
     } finally {
-      if (!res.body.destroyed) res.body.destroy();
+      dropBody(res);
     }
     if (filled !== count) throw new DigestMismatchError(digest, `the answer ended at byte ${pos}, before byte ${want.end + 1}`, what);
     return out;

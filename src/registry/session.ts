@@ -5,7 +5,7 @@
  */
 import { OcifsError, type RegistryError } from '../errors.js';
 import type { Authenticator } from './auth.js';
-import { discard, type HttpRequest, type HttpResponse, type HttpTransport } from './transport.js';
+import { discard, dropBody, type HttpRequest, type HttpResponse, type HttpTransport } from './transport.js';
 import { parseWireErrors, registryError, type RequestSubject } from './wire-errors.js';
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -70,7 +70,7 @@ export class RegistrySession {
       try {
         body = await this.transport.readBody(res, MAX_ERROR_BODY_BYTES, 'the error answer');
       } catch {
-        res.body.destroy();
+        dropBody(res);
       }
     }
     if (res.status === 400 && /HTTP request to an HTTPS server/i.test(body.toString('utf8'))) {

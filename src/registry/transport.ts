@@ -198,7 +198,7 @@ export class HttpTransport {
   async readBody(res: HttpResponse, cap: number, what: string): Promise<Buffer> {
     const declared = Number(header(res, 'content-length'));
     if (Number.isFinite(declared) && declared > cap) {
-      res.body.destroy();
+      dropBody(res);
       throw new InvalidContentError(`${what} is ${declared} bytes, more than the ${cap} allowed`);
     }
     const chunks: Buffer[] = [];
@@ -208,7 +208,7 @@ export class HttpTransport {
         total += chunk.length;
         this.stats.bytesDownloaded += chunk.length;
         if (total > cap) {
-          res.body.destroy();
+          dropBody(res);
           throw new InvalidContentError(`${what} is more than the ${cap} bytes allowed`);
         }
         chunks.push(chunk);
@@ -224,7 +224,7 @@ export class HttpTransport {
     const counter = new CountingStream((n) => (this.stats.bytesDownloaded += n));
     res.body.on('error', (err) => counter.destroy(this.mapConnectionError(err)));
     counter.on('close', () => {
-      if (!res.body.destroyed) res.body.destroy();
+      dropBody(res);
     });
     return res.body.pipe(counter);
   }
@@ -246,6 +246,12 @@ export class HttpTransport {
       throw abortedError(signal);
     }
   }
+}
+
+/** Abandons a body we will not read (closing its connection); its abort error has nowhere to go. */
+export function dropBody(res: HttpResponse): void {
+  res.body.on('error', () => undefined);
+  if (!res.body.destroyed) res.body.destroy();
 }
 
 /** Reads and drops a body so the connection can be reused. */

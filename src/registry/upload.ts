@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import type { BlobSource, PushBlobOptions, PushBlobResult } from '../oci/target.js';
 import type { Descriptor } from '../oci/types.js';
 import { VerifyingStream } from '../ref/digest.js';
-import { ChunkReader } from './chunk-reader.js';
+import { ChunkPrefetcher } from './chunk-reader.js';
 import { uploadedBytes } from './content-range.js';
 import { isRetryableStatus, nextRetryDelay, type RetryPolicy } from './retry.js';
 import { repositoryScope } from './scope.js';
@@ -288,13 +288,14 @@ async function chunked(
   let offset = startOffset;
   let bytesSent = 0;
   // From the start, the bytes are checked as they are read: a wrong source fails before the PUT.
-  let reader = new ChunkReader(offset === 0 ? verified(source.open(0), desc) : source.open(offset));
+  const open = (from: number) => new ChunkPrefetcher(from === 0 ? verified(source.open(0), desc) : source.open(from), chunkSize, desc.size - from);
+  let reader = open(offset);
   /** Read from the source but not yet acknowledged by the registry. */
   let chunk: Buffer | undefined;
   await ctx.uploadState.set(key, location);
   try {
     while (offset < desc.size) {
-      chunk ??= await reader.read(Math.min(chunkSize, desc.size - offset));
+      chunk ??= await reader.next();
       if (chunk.length === 0) {
         throw new DigestMismatchError(desc.digest, `${offset} bytes instead of ${desc.size}`, 'blob source');
       }
@@ -347,7 +348,7 @@ async function chunked(
         offset = 0;
         chunk = undefined;
         outcome = 'uploaded';
-        reader = new ChunkReader(verified(source.open(0), desc));
+        reader = open(0);
         continue;
       }
       ctx.logger.debug('continuing a chunked upload from the registry offset', { digest: desc.digest, offset: status.held, error: failure as Error });
@@ -362,11 +363,10 @@ async function chunked(
         reader.close();
         offset = status.held;
         chunk = undefined;
-        reader = new ChunkReader(source.open(offset));
+        reader = open(offset);
       } // else: the registry has none of this chunk: send it again
     }
-    const extra = await reader.read(1);
-    if (extra.length > 0) throw new DigestMismatchError(desc.digest, `more than ${desc.size} bytes`, 'blob source');
+    if (await reader.hasMore()) throw new DigestMismatchError(desc.digest, `more than ${desc.size} bytes`, 'blob source');
   } finally {
     reader.close();
   }

@@ -11,7 +11,8 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo, Socket } from 'node:net';
 
 export type FaultAction =
-  | { status: number; headers?: Record<string, string>; body?: string }
+  /** An answer made up by the proxy; `chunked` leaves out Content-Length. */
+  | { status: number; headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean }
   | { reset: true }
   | { delayMs: number }
   /** Forward the request, let the registry finish it, then reset the client's connection. */
@@ -122,8 +123,12 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
     }
     if ('status' in fault) {
       req.resume();
-      res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
-      res.end(fault.body ?? JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
+      const body = Buffer.from(fault.body ?? JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...fault.headers };
+      if (fault.chunked) headers['transfer-encoding'] = 'chunked';
+      else headers['content-length'] ??= String(body.length);
+      res.writeHead(fault.status, headers);
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     if ('delayMs' in fault) {
