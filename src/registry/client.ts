@@ -149,6 +149,11 @@ export class RegistryClient {
     }
   }
 
+  /** @internal the retry policy in force, for steps that retry by themselves. */
+  get retryPolicy(): RetryPolicy {
+    return this.retry;
+  }
+
   /** @internal */
   noteRangeSupport(supported: boolean): void {
     const now: RangeSupport = supported ? 'supported' : 'ignored';

@@ -4,7 +4,8 @@
  * push blobs (./upload.ts) and manifests. Blob GETs follow redirects by hand so Authorization
  * never reaches another origin, and an expired signed URL (403) is re-resolved once.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { DigestMismatchError, InvalidContentError, InvalidReferenceError, OcifsError } from '../errors.js';
 import type { BlobSource, FetchedManifest, FetchOptions, PushBlobOptions, PushBlobResult, WritableTarget } from '../oci/target.js';
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, isManifestMediaType, type Descriptor } from '../oci/types.js';
@@ -13,6 +14,7 @@ import { digestOf, isDigest, parseDigest, verifyBytes, VerifyingStream } from '.
 import { isValidTag } from '../ref/reference.js';
 import type { RegistryClient } from './client.js';
 import { clampRange, parseContentRange, rangeHeader, type ByteRange } from './content-range.js';
+import { isRetryableNetworkError, nextRetryDelay } from './retry.js';
 import { repositoryScope } from './scope.js';
 import { discard, dropBody, header, type HttpResponse } from './transport.js';
 import { pushBlob } from './upload.js';
@@ -117,21 +119,68 @@ export class RepositoryTarget implements WritableTarget {
     return { descriptor: { mediaType: parsed.mediaType, digest, size: bytes.length }, bytes, parsed };
   }
 
+  /**
+   * The whole blob as a verified stream. A connection that breaks mid-blob is picked up again
+   * with a closed Range from the byte where it stopped (within the retry policy), so a long pull
+   * survives a reset; the digest check at the end covers the stitched bytes.
+   */
   async fetchBlob(descriptor: Descriptor, options: FetchOptions = {}): Promise<Readable> {
-    const res = await this.getBlob(descriptor, { 'accept-encoding': 'identity' }, options.signal);
-    if (res.status !== 200) return this.client.session.fail(res, this.subject('fetch blob', descriptor.digest));
-    const declared = Number(header(res, 'content-length'));
+    const what = `blob ${this.description}@${descriptor.digest}`;
+    const first = await this.getBlob(descriptor, { 'accept-encoding': 'identity' }, options.signal);
+    if (first.status !== 200) return this.client.session.fail(first, this.subject('fetch blob', descriptor.digest));
+    const declared = Number(header(first, 'content-length'));
     if (Number.isSafeInteger(declared) && declared !== descriptor.size) {
-      dropBody(res);
-      throw new DigestMismatchError(descriptor.digest, `${declared} bytes instead of ${descriptor.size}`, `blob ${descriptor.digest}`);
+      dropBody(first);
+      throw new DigestMismatchError(descriptor.digest, `${declared} bytes instead of ${descriptor.size}`, what);
     }
-    const verifying = new VerifyingStream(descriptor, `blob ${this.description}@${descriptor.digest}`);
-    const counted = this.client.session.transport.countedBody(res);
-    counted.on('error', (err) => verifying.destroy(err));
+    const transport = this.client.session.transport;
+    const policy = this.client.retryPolicy;
+    const resume = (offset: number) => this.resumeBlob(descriptor, offset, options.signal);
+    async function* bytes(): AsyncGenerator<Buffer> {
+      let res: HttpResponse | undefined = first;
+      let offset = 0;
+      const started = Date.now();
+      for (let tries = 1; ; tries++) {
+        try {
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            transport.stats.bytesDownloaded += chunk.length;
+            offset += chunk.length;
+            yield chunk;
+          }
+          return;
+        } catch (err) {
+          dropBody(res);
+          const delay = isRetryableNetworkError(err) && offset < descriptor.size
+            ? nextRetryDelay(policy, { triesMade: tries, elapsedMs: Date.now() - started })
+            : undefined;
+          if (delay === undefined) throw transport.mapConnectionError(err);
+          transport.stats.retries++;
+          transport.logger.debug('blob stream broke: continuing with a Range request', { digest: descriptor.digest, offset, error: err as Error });
+          await sleepFor(delay);
+          res = await resume(offset);
+        }
+      }
+    }
+    const source = Readable.from(bytes(), { objectMode: false });
+    const verifying = new VerifyingStream(descriptor, what);
+    source.on('error', (err) => verifying.destroy(err));
     verifying.on('close', () => {
-      if (!counted.destroyed) counted.destroy();
+      if (!source.destroyed) source.destroy();
     });
-    return counted.pipe(verifying);
+    return source.pipe(verifying);
+  }
+
+  /** The rest of a blob from `offset`, for a stream that broke: a 206 starting exactly there. */
+  private async resumeBlob(descriptor: Descriptor, offset: number, signal?: AbortSignal): Promise<HttpResponse> {
+    const range = { start: offset, end: descriptor.size - 1 };
+    const res = await this.getBlob(descriptor, { range: rangeHeader(range), 'accept-encoding': 'identity' }, signal);
+    const cr = parseContentRange(header(res, 'content-range'));
+    if (res.status === 206 && cr?.kind === 'range' && cr.start === offset) return res;
+    if (res.status === 206 || res.status === 200) {
+      dropBody(res);
+      throw new InvalidContentError(`${this.client.registry} cannot continue ${this.description}@${descriptor.digest} from byte ${offset} (no usable Range answer)`);
+    }
+    return this.client.session.fail(res, this.subject('fetch blob', descriptor.digest));
   }
 
   /**

@@ -16,7 +16,9 @@ export type FaultAction =
   | { reset: true }
   | { delayMs: number }
   /** Forward the request, let the registry finish it, then reset the client's connection. */
-  | { resetAfterForward: true };
+  | { resetAfterForward: true }
+  /** Forward, but reset the connection after this many bytes of the answer's body. */
+  | { cutAfterBytes: number };
 
 export interface FaultRule {
   method?: string;
@@ -88,7 +90,7 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
     return undefined;
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, after?: (status: number) => boolean): void {
+  function forward(req: IncomingMessage, res: ServerResponse, after?: (status: number) => boolean, cutAfter?: number): void {
     const headers = { ...req.headers };
     if (proxy.ignoreRange) delete headers.range;
     const tagPage = proxy.tagPageSize !== undefined && req.method === 'GET' ? /^\/v2\/(.+)\/tags\/list(\?.*)?$/.exec(req.url ?? '') : null;
@@ -106,7 +108,23 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
           return;
         }
         res.writeHead(up.statusCode ?? 502, outHeaders);
-        up.pipe(res);
+        if (cutAfter === undefined) {
+          up.pipe(res);
+          return;
+        }
+        let sent = 0;
+        up.on('data', (chunk: Buffer) => {
+          if (sent >= cutAfter) return;
+          const piece = chunk.subarray(0, cutAfter - sent);
+          sent += piece.length;
+          res.write(piece, () => {
+            if (sent >= cutAfter) {
+              up.destroy();
+              req.socket.destroy();
+            }
+          });
+        });
+        up.on('end', () => res.end());
       },
     );
     upstreamReq.on('error', () => res.destroy());
@@ -131,6 +149,7 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
+    if ('cutAfterBytes' in fault) return forward(req, res, undefined, fault.cutAfterBytes);
     if ('delayMs' in fault) {
       const timer = setTimeout(() => forward(req, res), fault.delayMs);
       res.on('close', () => clearTimeout(timer));

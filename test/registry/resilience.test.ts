@@ -91,6 +91,18 @@ describe('retries', () => {
     expect(r.client.stats.retries).toBe(1);
   });
 
+  test('a blob stream broken mid-way continues with a Range from where it stopped', async () => {
+    const r = repo();
+    proxy.fault({ method: 'GET', path: /blobs\/sha256:/, action: { cutAfterBytes: 700_000 } });
+    const before = proxy.requests.length;
+    expect((await readAll(await r.fetchBlob(big.desc))).equals(big.bytes)).toBe(true);
+    const blobGets = proxy.requests.slice(before).filter((q) => q.method === 'GET' && q.url.includes('/blobs/'));
+    expect(blobGets).toHaveLength(2);
+    expect(blobGets[1]!.headers.range).toMatch(new RegExp(`^bytes=\\d+-${big.bytes.length - 1}$`));
+    expect(r.client.stats.retries).toBe(1);
+    expect(r.client.stats.bytesDownloaded).toBe(big.bytes.length);
+  });
+
   test('a slow answer times out and is retried', async () => {
     const r = repo({ timeouts: { headersMs: 300 } });
     proxy.fault({ method: 'HEAD', path: /manifests\/v1$/, action: { delayMs: 1500 } });
