@@ -44,9 +44,15 @@ export class Authenticator {
     this.tokens = new TokenCache(options.now);
   }
 
-  /** Credentials are looked up once per client (a helper may be a slow process). */
+  /** Credentials are looked up once per client (a helper may be a slow process); a failed lookup is tried again next time. */
   credentials(): Promise<Credential | undefined> {
-    this.credential ??= this.provider.get(this.registry);
+    if (!this.credential) {
+      const lookup = this.provider.get(this.registry);
+      this.credential = lookup;
+      lookup.catch(() => {
+        if (this.credential === lookup) this.credential = undefined;
+      });
+    }
     return this.credential;
   }
 

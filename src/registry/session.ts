@@ -66,12 +66,10 @@ export class RegistrySession {
 
   async errorFor(res: HttpResponse, subject: RequestSubject): Promise<RegistryError | OcifsError> {
     let body: Buffer = Buffer.alloc(0);
-    if (res.status !== 0) {
-      try {
-        body = await this.transport.readBody(res, MAX_ERROR_BODY_BYTES, 'the error answer');
-      } catch {
-        dropBody(res);
-      }
+    try {
+      body = await this.transport.readBody(res, MAX_ERROR_BODY_BYTES, 'the error answer');
+    } catch {
+      dropBody(res); // too big or broken: the status alone must do
     }
     if (res.status === 400 && /HTTP request to an HTTPS server/i.test(body.toString('utf8'))) {
       return new OcifsError('UNREACHABLE', `cannot reach ${this.registry} over plain HTTP: it speaks HTTPS`, {

@@ -104,12 +104,12 @@ describe('retries', () => {
   });
 
   test('a slow answer times out and is retried', async () => {
-    const r = repo({ timeouts: { headersMs: 300 } });
-    proxy.fault({ method: 'HEAD', path: /manifests\/v1$/, action: { delayMs: 1500 } });
+    const r = repo({ timeouts: { headersMs: 1000 } });
+    proxy.fault({ method: 'HEAD', path: /manifests\/v1$/, action: { delayMs: 6000 } });
     const started = Date.now();
     expect((await r.resolve('v1')).digest).toBe(artifact.desc.digest);
-    expect(Date.now() - started).toBeLessThan(1400);
-    expect(r.client.stats.retries).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5000); // did not wait for the slow answer
+    expect(r.client.stats.retries).toBeGreaterThanOrEqual(1);
   });
 
   test('a registry that is down: UNREACHABLE quickly, within the retry budget', async () => {
