@@ -17,8 +17,9 @@ export interface NodeAttributes {
   /** Blocks of 512 bytes, for `du`. */
   blocks: number;
   /**
-   * True when this node is pinned to content that cannot change (a file is always a blob of a
-   * fixed digest; a directory under `@sha256:...`): the adapter may let the kernel cache it long.
+   * True when this path always names the same content: it was reached through a digest
+   * (`@sha256:...`, or a mount of `repo@sha256:...`), so the kernel may cache it for ever. A file
+   * reached through a tag is not immutable: the tag may move to another blob.
    */
   immutable: boolean;
 }

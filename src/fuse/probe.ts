@@ -1,5 +1,5 @@
 /** Is the filesystem mounted at a path alive? Asked without trusting it to answer. */
-import { stat } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 
 /** Errors of a FUSE mount whose daemon is gone. */
 export const DEAD_CONNECTION = new Set(['ENOTCONN', 'ECONNABORTED']);
@@ -15,7 +15,9 @@ export async function probeMount(path: string, timeoutMs: number): Promise<Mount
   const timeout = new Promise<'hung'>((resolve) => {
     timer = setTimeout(() => resolve('hung'), timeoutMs);
   });
-  const probe = stat(path).then(
+  // statfs, not stat: the kernel always asks the daemon (a stat may be answered from its
+  // attribute cache for a second after the daemon died, making a dead mount look alive).
+  const probe = statfs(path).then(
     () => 'alive' as const,
     (err: NodeJS.ErrnoException) => (err.code && DEAD_CONNECTION.has(err.code) ? ('dead' as const) : ('alive' as const)),
   );

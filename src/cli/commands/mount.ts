@@ -153,7 +153,11 @@ async function mount(ctx: CommandContext, sourceText: string, mountpoint: string
       debug: opts.fuseDebug,
       logger: ctx.logger,
       fsName: `ocifs#${describe}`.slice(0, 200),
+      // Digest-pinned trees never change: the page cache may keep everything. Elsewhere the
+      // kernel keeps pages while size and mtime stay the same (src/fs derives a file's mtime
+      // from its digest, so a moved tag invalidates them).
       kernelCache: pinned,
+      autoCache: !pinned,
       createMountpoint: opts.create,
       operationTimeoutMs,
     });
