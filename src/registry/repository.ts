@@ -16,7 +16,7 @@ import type { RegistryClient } from './client.js';
 import { clampRange, parseContentRange, rangeHeader, type ByteRange } from './content-range.js';
 import { isRetryableNetworkError, nextRetryDelay } from './retry.js';
 import { repositoryScope } from './scope.js';
-import { discard, dropBody, header, type HttpResponse } from './transport.js';
+import { chain, discard, dropBody, header, type HttpResponse } from './transport.js';
 import { pushBlob } from './upload.js';
 import type { RequestSubject } from './wire-errors.js';
 
@@ -161,13 +161,7 @@ export class RepositoryTarget implements WritableTarget {
         }
       }
     }
-    const source = Readable.from(bytes(), { objectMode: false });
-    const verifying = new VerifyingStream(descriptor, what);
-    source.on('error', (err) => verifying.destroy(err));
-    verifying.on('close', () => {
-      if (!source.destroyed) source.destroy();
-    });
-    return source.pipe(verifying);
+    return chain(Readable.from(bytes(), { objectMode: false }), new VerifyingStream(descriptor, what));
   }
 
   /** The rest of a blob from `offset`, for a stream that broke: a 206 starting exactly there. */

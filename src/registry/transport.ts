@@ -135,10 +135,7 @@ export class HttpTransport {
       body = req.body;
       this.stats.bytesUploaded += req.body.length;
     } else if (req.body) {
-      const source = req.body();
-      const counter = new CountingStream((n) => (this.stats.bytesUploaded += n));
-      source.on('error', (err) => counter.destroy(err));
-      body = source.pipe(counter);
+      body = chain(req.body(), new CountingStream((n) => (this.stats.bytesUploaded += n)));
     }
     const res = await request(req.url, {
       dispatcher: this.agent,
@@ -219,16 +216,6 @@ export class HttpTransport {
     return Buffer.concat(chunks, total);
   }
 
-  /** The body as a stream whose bytes are counted; connection errors surface as UNREACHABLE. */
-  countedBody(res: HttpResponse): Readable {
-    const counter = new CountingStream((n) => (this.stats.bytesDownloaded += n));
-    res.body.on('error', (err) => counter.destroy(this.mapConnectionError(err)));
-    counter.on('close', () => {
-      dropBody(res);
-    });
-    return res.body.pipe(counter);
-  }
-
   private delay(tries: number, started: number, retryAfterMs: number | undefined): number | undefined {
     const delay = nextRetryDelay(
       this.policy,
@@ -252,6 +239,18 @@ export class HttpTransport {
 export function dropBody(res: HttpResponse): void {
   res.body.on('error', () => undefined);
   if (!res.body.destroyed) res.body.destroy();
+}
+
+/**
+ * `from.pipe(to)` that also carries errors forward and destroys `from` when `to` is torn down
+ * (a failed request must not leave the source file open).
+ */
+export function chain<T extends Transform>(from: Readable, to: T): T {
+  from.on('error', (err) => to.destroy(err));
+  to.on('close', () => {
+    if (!from.destroyed) from.destroy();
+  });
+  return from.pipe(to);
 }
 
 /** Reads and drops a body so the connection can be reused. */

@@ -19,7 +19,7 @@ import { uploadedBytes } from './content-range.js';
 import { isRetryableStatus, nextRetryDelay, type RetryPolicy } from './retry.js';
 import { repositoryScope } from './scope.js';
 import type { RegistrySession } from './session.js';
-import { abortedError, discard, header, type HttpResponse } from './transport.js';
+import { abortedError, chain, discard, header, type HttpResponse } from './transport.js';
 import { uploadKey, type UploadStateStore } from './upload-state.js';
 import type { RequestSubject } from './wire-errors.js';
 
@@ -143,14 +143,6 @@ function verified(stream: Readable, desc: Descriptor): Readable {
   return chain(stream, new VerifyingStream(desc, 'blob source'));
 }
 
-/** `from.pipe(to)` that also carries errors forward and stops `from` when `to` is torn down. */
-function chain<T extends Transform>(from: Readable, to: T): T {
-  from.on('error', (err) => to.destroy(err));
-  to.on('close', () => {
-    if (!from.destroyed) from.destroy();
-  });
-  return from.pipe(to);
-}
 
 /** Retry decisions for a whole upload step done again from scratch (new session, source reopened). */
 class Attempts {
