@@ -82,6 +82,8 @@ export class OciFilesystem implements FilesystemOps {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly mountedAt: Date;
+  /** The time of what has no `created` annotation. */
+  private readonly defaultTime: Date;
   private readonly statusExtra: (() => Record<string, unknown>) | undefined;
   private readonly repositories = new Map<string, RepositorySource>();
   private readonly repositoryNames = new WeakMap<readonly string[], RepositoryNames>();
@@ -95,6 +97,9 @@ export class OciFilesystem implements FilesystemOps {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.mountedAt = new Date(this.now());
+    // Whole seconds, one back: files add up to 999 ms from their digest to this time, and a
+    // time in the future makes `ls -l` print a year instead of the time.
+    this.defaultTime = new Date(Math.floor(this.mountedAt.getTime() / 1000) * 1000 - 1000);
     this.statusExtra = options.statusExtra;
     this.owner = {
       uid: options.uid ?? process.getuid?.() ?? 0,
@@ -207,8 +212,8 @@ export class OciFilesystem implements FilesystemOps {
         const { repository, reference } = this.source;
         const digest = digestFromComponent(reference.startsWith('@') ? reference : `@${reference}`);
         const artifact = digest
-          ? await this.artifact(repository, digest, this.mountedAt)
-          : await this.artifact(repository, await this.resolver.resolveTag(repository, reference), this.mountedAt);
+          ? await this.artifact(repository, digest, this.defaultTime)
+          : await this.artifact(repository, await this.resolver.resolveTag(repository, reference), this.defaultTime);
         return this.walkArtifact(artifact, components, digest !== undefined);
       }
     }
@@ -235,10 +240,10 @@ export class OciFilesystem implements FilesystemOps {
     const [first, ...rest] = components;
     if (first === undefined) return { kind: 'repository-root', repository };
     const digest = digestFromComponent(first);
-    if (digest) return this.walkArtifact(await this.artifact(repository, digest, this.mountedAt), rest, true);
+    if (digest) return this.walkArtifact(await this.artifact(repository, digest, this.defaultTime), rest, true);
     if (first.startsWith('@')) throw new NotFoundError(`${first} is not a manifest digest`);
     const descriptor = await this.resolver.resolveTag(repository, first);
-    return this.walkArtifact(await this.artifact(repository, descriptor, this.mountedAt), rest, false);
+    return this.walkArtifact(await this.artifact(repository, descriptor, this.defaultTime), rest, false);
   }
 
   private async walkArtifact(root: Artifact, components: string[], pinned: boolean): Promise<Node> {
@@ -334,7 +339,7 @@ export class OciFilesystem implements FilesystemOps {
     switch (node.kind) {
       case 'registry-dir':
       case 'repository-root':
-        return directoryAttributes(this.owner, { mtime: this.mountedAt, immutable: false });
+        return directoryAttributes(this.owner, { mtime: this.defaultTime, immutable: false });
       case 'tree-dir':
       case 'packed-dir':
         return directoryAttributes(this.owner, { mtime: node.artifact.mtime, immutable: node.pinned });
