@@ -128,7 +128,7 @@ export async function importBusybox(podman: Podman): Promise<string> {
 }
 
 /** The packages the ocifs image needs at run time, baked into the test base so its build is offline. */
-const DEBIAN_INCLUDE = ['fuse', 'libfuse2', 'tini', 'ca-certificates'];
+const DEBIAN_INCLUDE = ['fuse', 'libfuse2', 'tini', 'attr', 'ca-certificates'];
 
 /**
  * Debian bookworm (minbase) from debootstrap, as a tarball cached per machine under
