@@ -24,6 +24,12 @@ import { uploadKey, type UploadStateStore } from './upload-state.js';
 import type { RequestSubject } from './wire-errors.js';
 
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
+/**
+ * When a chunked upload is cancelled, the PATCH on the wire may finish for this long: a PATCH
+ * cut mid-body leaves the registry holding bytes its session token does not account for, and
+ * distribution then refuses to resume that session.
+ */
+export const ABORT_GRACE_MS = 5_000;
 export const DEFAULT_MONOLITHIC_MAX = 32 * 1024 * 1024;
 
 export interface UploadContext {
@@ -143,6 +149,25 @@ function verified(stream: Readable, desc: Descriptor): Readable {
   return chain(stream, new VerifyingStream(desc, 'blob source'));
 }
 
+
+/** A signal that follows `outer` only after `graceMs`, so a step under way may finish first. */
+function lingering(outer: AbortSignal | undefined, graceMs: number): { signal: AbortSignal | undefined; dispose(): void } {
+  if (!outer) return { signal: undefined, dispose: () => undefined };
+  const inner = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    timer = setTimeout(() => inner.abort(outer.reason), graceMs);
+  };
+  if (outer.aborted) onAbort();
+  else outer.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: inner.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      outer.removeEventListener('abort', onAbort);
+    },
+  };
+}
 
 /** Retry decisions for a whole upload step done again from scratch (new session, source reopened). */
 class Attempts {
@@ -287,11 +312,14 @@ async function chunked(
   await ctx.uploadState.set(key, location);
   try {
     while (offset < desc.size) {
+      // Stop between chunks: the saved session then matches what the registry holds.
+      if (signal?.aborted) throw abortedError(signal);
       chunk ??= await reader.next();
       if (chunk.length === 0) {
         throw new DigestMismatchError(desc.digest, `${offset} bytes instead of ${desc.size}`, 'blob source');
       }
       let failure: unknown;
+      const patchSignal = lingering(signal, ABORT_GRACE_MS);
       try {
         bytesSent += chunk.length;
         const res = await ctx.session.send({
@@ -305,7 +333,7 @@ async function chunked(
           body: chunk,
           scopes: pushScopes(ctx),
           retry: false,
-          signal,
+          signal: patchSignal.signal,
         });
         if (res.status === 202) {
           await discard(res);
@@ -325,6 +353,8 @@ async function chunked(
       } catch (err) {
         if (!isTransient(err)) throw err;
         failure = err;
+      } finally {
+        patchSignal.dispose();
       }
       // Something went wrong mid-chunk: ask the registry where it stands and go on from there.
       if (!(await attempts.again())) throw failure;

@@ -171,6 +171,28 @@ describe('resumable uploads', () => {
     expect((await readAll(await second.repository(repoName).fetchBlob(blob.desc))).equals(blob.bytes)).toBe(true);
   });
 
+  test('cancelling mid-chunk lets that PATCH finish, so the session stays resumable', async () => {
+    const statePath = join(dir, 'cancel.json');
+    const repoName = 'registry-upload/cancelled';
+    const blob = randomBlob(6 * CHUNK);
+    const controller = new AbortController();
+    proxy.fault({ method: 'PATCH', path: /registry-upload\/cancelled\//, skip: 1, action: { delayMs: 400 } });
+    const first = client({ uploadState: new FileUploadStateStore(statePath) });
+    let acked = 0;
+    const onProgress = (n: number) => {
+      acked += n;
+      if (acked === CHUNK) setTimeout(() => controller.abort(), 100); // lands while PATCH 2 is delayed
+    };
+    const err = await first.repository(repoName).pushBlob(blob.desc, bufferSource(blob.bytes), { signal: controller.signal, onProgress }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ABORTED' });
+    expect(acked).toBe(2 * CHUNK); // the PATCH on the wire was allowed to finish
+
+    const source = bufferSource(blob.bytes);
+    const result = await client({ uploadState: new FileUploadStateStore(statePath) }).repository(repoName).pushBlob(blob.desc, source);
+    expect(result.outcome).toBe('resumed');
+    expect(source.opened).toEqual([2 * CHUNK]);
+  });
+
   test('a stale session (unknown to the registry) starts over', async () => {
     const statePath = join(dir, 'stale.json');
     const repoName = 'registry-upload/stale';
