@@ -117,6 +117,11 @@ export async function importBusybox(podman: Podman): Promise<string> {
   await mkdir(join(rootfs, 'etc'));
   await mkdir(join(rootfs, 'tmp'));
   const busybox = realpathSync(await which('busybox'));
+  // The image has no libc: only the static build (package busybox-static) runs in it.
+  const linked = await runCommand('ldd', [busybox]);
+  if (linked.code === 0 && !/not a dynamic executable|statically linked/.test(linked.stdout + linked.stderr)) {
+    throw new Error(`${busybox} is dynamically linked: run \`${PODMAN_INSTALL}\` (busybox-static)`);
+  }
   await cp(busybox, join(rootfs, 'bin/busybox'));
   const applets = (await runCommand(busybox, ['--list'])).stdout.split('\n').filter((a) => a && a !== 'busybox');
   for (const applet of applets) await symlink('busybox', join(rootfs, 'bin', applet));
