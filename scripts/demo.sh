@@ -47,11 +47,12 @@ docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
 
-echo "==> making a sample COG and a STAC item"
+echo "==> making a sample COG (2048x2048, 3 bands of noise, 512 px tiles) and a STAC item"
 mkdir -p "$work/data"
-gdal_create -q -of GTiff -outsize 1024 1024 -bands 3 -ot UInt16 -burn 1000 -burn 2000 -burn 3000 \
-  -a_srs EPSG:32633 -a_ullr 500000 5000000 510240 4989760 "$work/raw.tif"
-gdal_translate -q -of COG -co COMPRESS=DEFLATE -co BLOCKSIZE=256 "$work/raw.tif" "$work/data/imagery.tif"
+head -c $((2048 * 2048 * 3 * 2)) /dev/urandom > "$work/raw.bin"
+printf 'ENVI\nsamples = 2048\nlines = 2048\nbands = 3\nheader offset = 0\nfile type = ENVI Standard\ndata type = 12\ninterleave = bsq\nbyte order = 0\n' > "$work/raw.hdr"
+gdal_translate -q -of COG -co COMPRESS=DEFLATE -co BLOCKSIZE=512 -a_srs EPSG:32633 \
+  -a_ullr 500000 5000000 520480 4979520 "$work/raw.bin" "$work/data/imagery.tif"
 cat > "$work/data/stac_item.json" <<JSON
 {"type":"Feature","stac_version":"1.0.0","id":"demo-scene","bbox":[15,45,15.1,45.1],
  "geometry":{"type":"Polygon","coordinates":[[[15,45],[15.1,45],[15.1,45.1],[15,45.1],[15,45]]]},
@@ -73,7 +74,12 @@ for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
 echo "==> ls -lR $mnt"
 ls -lR "$mnt"
 echo "==> gdalinfo $mnt/v1/data/imagery.tif"
-gdalinfo "$mnt/v1/data/imagery.tif" | head -25
+gdalinfo "$mnt/v1/data/imagery.tif" | grep -E 'Driver|Size is|LAYOUT|Band|Overviews' | head -12
+echo "==> gdal_translate -srcwin 768 768 512 512 (one window of the mounted COG)"
+gdal_translate -q -srcwin 768 768 512 512 "$mnt/v1/data/imagery.tif" "$work/window.tif"
+size=$(stat -c %s "$work/data/imagery.tif")
+fetched=$("$ocifs" status "$mnt" --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).reader.bytesFetched))')
+echo "    fetched $fetched of $size bytes ($(( fetched * 100 / size ))%) to read the header and one window"
 echo "==> ocifs status $mnt"
 "$ocifs" status "$mnt"
 echo "==> ocifs umount $mnt"

@@ -131,7 +131,13 @@ async function mount(ctx: CommandContext, sourceText: string, mountpoint: string
   const { source, pinned, describe, extraStatus } = await openMountSource(ctx, sourceText, opts.repo);
   const cache = Cache.open({ dir: ctx.config.cacheDir, maxSize, logger: ctx.logger.child({ component: 'cache' }) });
   try {
-    const reader = new BlobReader({ cache, logger: ctx.logger.child({ component: 'read' }) });
+    const reader = new BlobReader({
+      cache,
+      logger: ctx.logger.child({ component: 'read' }),
+      // A COG tile is read front to back (1-2 MiB): that must not start read-ahead, or a GDAL
+      // window fetches twice what it needs. Streams (cat, cp) pass 4 MiB almost at once.
+      sequentialThreshold: 4 * 1024 * 1024,
+    });
     const fs = new OciFilesystem({
       source,
       reader,
