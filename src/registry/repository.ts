@@ -11,12 +11,12 @@ import type { BlobSource, FetchedManifest, FetchOptions, PushBlobOptions, PushBl
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, isManifestMediaType, type Descriptor } from '../oci/types.js';
 import { parseManifest } from '../oci/validate.js';
 import { digestOf, isDigest, parseDigest, verifyBytes, VerifyingStream } from '../ref/digest.js';
-import { isValidTag } from '../ref/reference.js';
+import { isValidRepository, isValidTag } from '../ref/reference.js';
 import type { RegistryClient } from './client.js';
 import { clampRange, parseContentRange, rangeHeader, type ByteRange } from './content-range.js';
 import { isRetryableNetworkError, nextRetryDelay } from './retry.js';
 import { repositoryScope } from './scope.js';
-import { chain, discard, dropBody, header, type HttpResponse } from './transport.js';
+import { abortedError, chain, discard, dropBody, header, type HttpResponse } from './transport.js';
 import { pushBlob } from './upload.js';
 import type { RequestSubject } from './wire-errors.js';
 
@@ -31,6 +31,9 @@ export class RepositoryTarget implements WritableTarget {
     readonly client: RegistryClient,
     readonly repository: string,
   ) {
+    if (!isValidRepository(repository)) {
+      throw new InvalidReferenceError(`invalid repository name ${JSON.stringify(repository)}: lowercase path components of [a-z0-9._-] separated by /`);
+    }
     this.description = `${client.registry}/${repository}`;
   }
 
@@ -156,7 +159,11 @@ export class RepositoryTarget implements WritableTarget {
           if (delay === undefined) throw transport.mapConnectionError(err);
           transport.stats.retries++;
           transport.logger.debug('blob stream broke: continuing with a Range request', { digest: descriptor.digest, offset, error: err as Error });
-          await sleepFor(delay);
+          try {
+            await sleepFor(delay, undefined, options.signal ? { signal: options.signal } : {});
+          } catch {
+            throw abortedError(options.signal);
+          }
           res = await resume(offset);
         }
       }

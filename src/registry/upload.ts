@@ -64,14 +64,14 @@ export async function pushBlob(ctx: UploadContext, desc: Descriptor, source: Blo
   let session: UploadSession | undefined;
   for (const from of options.mountFrom ?? []) {
     if (from === ctx.repository) continue;
-    const started = await startUpload(ctx, desc, options.signal, from);
+    const started = await startUpload(ctx, desc, signal, from);
     if (started === 'mounted') return { outcome: 'mounted', bytesSent: 0 };
     if (session) await cancel(ctx, session, signal);
     session = started; // the registry opened a normal session instead: use it
   }
 
   if (desc.size <= ctx.monolithicMax) return monolithic(ctx, desc, source, session, options);
-  session ??= (await startUpload(ctx, desc, signal)) as UploadSession;
+  session ??= await startUpload(ctx, desc, signal);
   return chunked(ctx, desc, source, session, 0, 'uploaded', options);
 }
 
@@ -100,7 +100,9 @@ function locationOf(res: HttpResponse, fallback: string): string {
 }
 
 /** POST: a new session, or 'mounted' when `from` is given and the registry linked the blob (201). */
-async function startUpload(ctx: UploadContext, desc: Descriptor, signal?: AbortSignal, from?: string): Promise<UploadSession | 'mounted'> {
+function startUpload(ctx: UploadContext, desc: Descriptor, signal: AbortSignal | undefined): Promise<UploadSession>;
+function startUpload(ctx: UploadContext, desc: Descriptor, signal: AbortSignal | undefined, from: string): Promise<UploadSession | 'mounted'>;
+async function startUpload(ctx: UploadContext, desc: Descriptor, signal: AbortSignal | undefined, from?: string): Promise<UploadSession | 'mounted'> {
   const url = from
     ? `${uploadsUrl(ctx)}?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from)}`
     : uploadsUrl(ctx);
@@ -148,7 +150,6 @@ class ProgressStream extends Transform {
 function verified(stream: Readable, desc: Descriptor): Readable {
   return chain(stream, new VerifyingStream(desc, 'blob source'));
 }
-
 
 /** A signal that follows `outer` only after `graceMs`, so a step under way may finish first. */
 function lingering(outer: AbortSignal | undefined, graceMs: number): { signal: AbortSignal | undefined; dispose(): void } {
@@ -210,7 +211,7 @@ async function monolithic(
   let bytesSent = 0;
   for (;;) {
     try {
-      session ??= (await startUpload(ctx, desc, signal)) as UploadSession;
+      session ??= await startUpload(ctx, desc, signal);
       const url = withDigestParam(session.location, desc.digest);
       session = undefined; // a session is good for one PUT, whatever happens to it
       const res = await ctx.session.send({
@@ -363,7 +364,7 @@ async function chunked(
         // The registry dropped the session (distribution 2.8 cancels one whose state token is
         // behind its data, as after a lost answer): start over with a new one.
         ctx.logger.info('upload session lost after a failure: starting the blob over', { digest: desc.digest, error: failure as Error });
-        const fresh = (await startUpload(ctx, desc, signal)) as UploadSession;
+        const fresh = await startUpload(ctx, desc, signal);
         location = fresh.location;
         await ctx.uploadState.set(key, location);
         reader.close();

@@ -61,6 +61,12 @@ describe('ping and manifests', () => {
     await expect(client.repository('registry-read/missing').listTags()).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  test('invalid repository names are refused', () => {
+    for (const name of ['Upper/case', '../etc', 'a//b', '', 'a/']) {
+      expect(() => client.repository(name)).toThrow(expect.objectContaining({ code: 'INVALID_REFERENCE' }));
+    }
+  });
+
   test('invalid tag is refused before any request', async () => {
     const before = client.stats.requests;
     await expect(repo.resolve('-bad')).rejects.toMatchObject({ code: 'INVALID_REFERENCE' });
