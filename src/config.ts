@@ -48,10 +48,14 @@ export function resolveConfig(flags: GlobalFlags, env: Env = process.env): Confi
   if (logFormat !== 'text' && logFormat !== 'json') {
     throw new InvalidArgumentError(`invalid log format ${JSON.stringify(logFormat)}`, { hint: 'use text or json' });
   }
+  const caFile = flags.caFile ?? env.OCIFS_CA_FILE;
+  const insecure = flags.insecure ?? false;
   return {
-    plainHttp: flags.plainHttp ? true : undefined,
-    insecure: flags.insecure ?? false,
-    caFile: flags.caFile ?? env.OCIFS_CA_FILE,
+    // Unset: HTTP for localhost and 127.0.0.0/8 (as ORAS), HTTPS elsewhere. Asking for a CA or
+    // for unverified TLS means HTTPS, wherever the registry is.
+    plainHttp: flags.plainHttp ? true : caFile || insecure ? false : undefined,
+    insecure,
+    caFile,
     dockerConfigDir: flags.registryConfig ?? env.DOCKER_CONFIG ?? join(home, '.docker'),
     cacheDir: flags.cacheDir ?? env.OCIFS_CACHE_DIR ?? join(env.XDG_CACHE_HOME || join(home, '.cache'), 'ocifs'),
     logLevel,
