@@ -25,6 +25,7 @@ import { parseDigest, verifyBytes } from '../ref/digest.js';
 import type { BlobEntry, Cache } from '../cache/index.js';
 import { blocksSpanning, byteRangeOf, type BlockRange } from '../cache/blocks.js';
 import { createReadCounters, type ReadCounters } from './counters.js';
+import { BufferPool } from './buffer-pool.js';
 import { OperationGate } from './gate.js';
 import { openLocalBlob } from './local-blob.js';
 import { missingRuns } from './plan.js';
@@ -33,6 +34,11 @@ import { noteRequested, trackRead, wantedReadAhead, type Cursor, type ReadAheadC
 /** Where blob bytes come from; a ReadableTarget satisfies it. */
 export interface RangeSource {
   fetchBlobRange(descriptor: Descriptor, offset: number, length: number, options?: FetchOptions): Promise<Buffer>;
+  /**
+   * Optional: the same bytes written into `target` (as many as fit, clamped to the blob), their
+   * count returned. When present the reader recycles its request buffers (./buffer-pool.ts).
+   */
+  fetchBlobRangeInto?(descriptor: Descriptor, offset: number, target: Buffer, options?: FetchOptions): Promise<number>;
   /**
    * The verified whole blob as a stream, used for small blobs. Optional so that sources that only
    * range-read also work: small blobs are then fetched with one Range request and hashed.
@@ -74,6 +80,7 @@ export interface BlobHandle {
 }
 
 const KiB = 1024;
+const EMPTY = Buffer.alloc(0);
 const MiB = 1024 * KiB;
 
 interface Settings {
@@ -85,7 +92,10 @@ interface Settings {
   readAhead: ReadAheadConfig;
 }
 
-/** A Range response for blocks first.. of a blob; `persisted` false when the cache write failed. */
+/**
+ * A Range response for blocks first.. of a blob; `persisted` false when the cache write failed.
+ * A persisted run's `data` may be empty: its buffer went back to the pool.
+ */
 interface FetchedRun {
   first: number;
   data: Buffer;
@@ -116,6 +126,7 @@ export class BlobReader {
   private readonly logger: Logger;
   private readonly settings: Settings;
   private readonly sessions = new Map<string, BlobSession>();
+  private readonly buffers: BufferPool;
   private readAheadInFlight = 0;
   private tick = 0;
 
@@ -149,6 +160,8 @@ export class BlobReader {
         maxCursors: positive('maxCursors', options.maxCursors, 4),
       },
     };
+    // Free buffers kept beyond those in use: one cursor's worth of read-ahead.
+    this.buffers = new BufferPool(this.settings.maxRequestBlocks * blockSize, this.settings.maxInFlight);
   }
 
   /**
@@ -321,21 +334,24 @@ export class BlobReader {
     flight.promise = (async (): Promise<FetchedRun> => {
       try {
         this.counters.requests++;
-        const data = await source.fetchBlobRange(session.descriptor, start, end - start, { signal: session.abort.signal });
-        if (data.length !== end - start) {
-          throw new DigestMismatchError(entry.digest, `${data.length} bytes at offset ${start} instead of ${end - start}`, 'blob range');
-        }
+        const data = await this.fetchRange(session, source, start, end - start);
         this.counters.bytesFetched += data.length;
         let persisted = true;
         try {
           await entry.writeBlocks(run.first, data);
         } catch (err) {
-          if (entry.failure) throw entry.failure;
+          if (entry.failure) {
+            if (source.fetchBlobRangeInto) this.buffers.give(data);
+            throw entry.failure;
+          }
           persisted = false;
           this.logger.warn('could not store fetched bytes in the cache; serving them from memory', { digest: entry.digest, error: err });
         }
         if (persisted && entry.allPresent && !entry.complete) this.verifyInBackground(entry);
-        return { first: run.first, data, persisted };
+        if (!persisted || !source.fetchBlobRangeInto) return { first: run.first, data, persisted };
+        // The bytes are in the cache file: readers are served from there, the buffer is reused.
+        this.buffers.give(data);
+        return { first: run.first, data: EMPTY, persisted };
       } finally {
         for (let b = run.first; b <= run.last; b++) if (session.inflight.get(b) === flight) session.inflight.delete(b);
         if (readAhead) this.readAheadInFlight--;
@@ -348,6 +364,29 @@ export class BlobReader {
       if (readAhead && !session.abort.signal.aborted) this.logger.debug('read-ahead failed', { digest: entry.digest, error: err as Error });
     });
     for (let b = run.first; b <= run.last; b++) session.inflight.set(b, flight);
+  }
+
+  /** Exactly `length` bytes at `start`: into a pooled buffer when the source can fill one. */
+  private async fetchRange(session: BlobSession, source: RangeSource, start: number, length: number): Promise<Buffer> {
+    const options = { signal: session.abort.signal };
+    let data: Buffer;
+    let got: number;
+    if (source.fetchBlobRangeInto) {
+      data = this.buffers.take(length);
+      try {
+        got = await source.fetchBlobRangeInto(session.descriptor, start, data, options);
+      } catch (err) {
+        this.buffers.give(data);
+        throw err;
+      }
+    } else {
+      data = await source.fetchBlobRange(session.descriptor, start, length, options);
+      got = data.length;
+    }
+    if (got !== length) {
+      throw new DigestMismatchError(session.entry.digest, `${got} bytes at offset ${start} instead of ${length}`, 'blob range');
+    }
+    return data;
   }
 
   private verifyInBackground(entry: BlobEntry): void {

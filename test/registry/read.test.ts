@@ -99,6 +99,19 @@ describe('blobs', () => {
     expect(client.rangeSupport).toBe('supported');
   });
 
+  test.each([
+    // offset, target length, bytes expected
+    [0, 4096, 4096],
+    [299_000, 4096, 1000], // clamped: only the blob's last 1000 bytes fit
+    [300_000, 16, 0], // at the end: nothing, no request
+  ])('fetchBlobRangeInto %i into %i bytes fills the front of the caller buffer', async (offset, size, expected) => {
+    const target = Buffer.alloc(size, 0xee);
+    const got = await repo.fetchBlobRangeInto(big.desc, offset, target);
+    expect(got).toBe(expected);
+    expect(target.subarray(0, got).equals(big.bytes.subarray(offset, offset + got))).toBe(true);
+    expect(target.subarray(got).every((b) => b === 0xee)).toBe(true); // nothing written past the count
+  });
+
   test('a range past the end is empty, without a request', async () => {
     const before = client.stats.requests;
     expect((await repo.fetchBlobRange(big.desc, 300_000, 10)).length).toBe(0);
