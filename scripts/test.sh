@@ -15,10 +15,17 @@ declare -A need=(
   [htpasswd]=apache2-utils
   [openssl]=openssl
   [curl]=curl
+  [podman]=podman
+  [runc]=runc
+  [newuidmap]=uidmap
+  [debootstrap]=debootstrap
+  [systemd-analyze]=systemd
 )
 missing=()
 for cmd in "${!need[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}"); done
 [ -e /usr/lib/x86_64-linux-gnu/libfuse.so.2 ] || ldconfig -p 2>/dev/null | grep -q 'libfuse.so.2 ' || missing+=(libfuse2)
+# The container tests' busybox image has no libc: it must be the static build.
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

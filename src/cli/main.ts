@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createContext, type CommandContext } from './context.js';
 import { ExitCode, exitCodeFor, messageFor } from './exit.js';
 import type { GlobalFlags } from '../config.js';
+import { VERSION } from './version.js';
 import { registerLs } from './commands/ls.js';
 import { registerLogin, registerLogout } from './commands/login.js';
 import { registerPack } from './commands/pack.js';
@@ -71,8 +72,6 @@ export function buildProgram(signal: AbortSignal, env = process.env): { program:
   registerCache(program, wrap);
   return { program, exit };
 }
-
-export const VERSION = '0.1.0';
 
 export async function main(argv: string[]): Promise<void> {
   const controller = new AbortController();

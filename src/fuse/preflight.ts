@@ -18,17 +18,37 @@ export interface PreflightOptions {
   fuseConf?: string;
   uid?: number;
   loadNative?: () => unknown;
+  /** Where the capability bounding set is read (/proc/self/status). */
+  procStatus?: string;
 }
 
 export async function checkFuseAvailable(options: PreflightOptions = {}): Promise<void> {
   await checkDevice(options.devFuse ?? '/dev/fuse');
   await checkFusermount(options.searchPath ?? process.env.PATH ?? '/usr/bin:/bin');
+  await checkMountCapability(options.procStatus ?? '/proc/self/status');
   checkLibfuse(options.loadNative ?? loadFuseNative);
   if (options.allowOther) await checkAllowOther(options.fuseConf ?? '/etc/fuse.conf', options.uid ?? process.getuid?.() ?? 0);
 }
 
 function unavailable(message: string, hint?: string): OcifsError {
   return new OcifsError('FUSE_UNAVAILABLE', message, hint ? { hint } : {});
+}
+
+/**
+ * Mounting needs CAP_SYS_ADMIN (root directly, others through the setuid fusermount, which can
+ * only gain what the bounding set allows); a container without --cap-add SYS_ADMIN has it
+ * cleared, and libfuse then fails without saying why.
+ */
+async function checkMountCapability(procStatus: string): Promise<void> {
+  const text = await readFile(procStatus, 'utf8').catch(() => '');
+  const bounding = /^CapBnd:\s*([0-9a-fA-F]+)\s*$/m.exec(text)?.[1];
+  if (bounding === undefined) return;
+  if ((BigInt(`0x${bounding}`) & (1n << 21n)) === 0n) {
+    throw unavailable(
+      'mounting needs CAP_SYS_ADMIN, which this process cannot have (it is not in its capability bounding set)',
+      'in a container, run it with --cap-add SYS_ADMIN (or --privileged)',
+    );
+  }
 }
 
 async function checkDevice(device: string): Promise<void> {

@@ -24,6 +24,9 @@ import { daemonize, mountFilesystem, readMountStatus, runUntilSignalled, unmount
 import { LayoutTarget, parseLayoutSpec } from '../../layout/index.js';
 import { parseReference, parseRegistryHost } from '../../ref/reference.js';
 import { isLayoutDirectory } from '../../targets.js';
+import { parseMetricsAddress, startMetricsServerOrWarn, timeReads } from '../../metrics/index.js';
+import type { ClientStats } from '../../registry/index.js';
+import { VERSION } from '../version.js';
 
 interface MountFlags {
   repo: string[];
@@ -39,6 +42,7 @@ interface MountFlags {
   create?: boolean;
   timeout?: string;
   fuseDebug?: boolean;
+  metricsAddr?: string;
 }
 
 export function registerMount(program: Command, wrap: Wrap): void {
@@ -60,6 +64,7 @@ export function registerMount(program: Command, wrap: Wrap): void {
     .option('-d, --daemon', 'run in the background once mounted')
     .option('--log-file <file>', 'with --daemon: append logs here')
     .option('--fuse-debug', 'print libfuse\'s request trace')
+    .option('--metrics-addr <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (HOST defaults to 127.0.0.1; off unless given)')
     .addHelpText(
       'after',
       `
@@ -120,6 +125,8 @@ async function mount(ctx: CommandContext, sourceText: string, mountpoint: string
   const gid = opts.gid !== undefined ? parseId('--gid', opts.gid) : process.getgid?.();
   const maxSize = opts.cacheMaxSize ? parseSize(opts.cacheMaxSize) : undefined;
   const operationTimeoutMs = opts.timeout ? parseDuration(opts.timeout) : undefined;
+  // Parsed before --daemon forks, so a typo fails the command rather than the daemon.
+  const metricsAddress = opts.metricsAddr !== undefined ? parseMetricsAddress(opts.metricsAddr) : undefined;
 
   if (opts.daemon) {
     const argv = [process.execPath, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2).filter((a) => a !== '--daemon' && a !== '-d')];
@@ -128,8 +135,9 @@ async function mount(ctx: CommandContext, sourceText: string, mountpoint: string
     return;
   }
 
-  const { source, pinned, describe, extraStatus } = await openMountSource(ctx, sourceText, opts.repo);
+  const { source, pinned, describe, registryStats } = await openMountSource(ctx, sourceText, opts.repo);
   const cache = Cache.open({ dir: ctx.config.cacheDir, maxSize, logger: ctx.logger.child({ component: 'cache' }) });
+  let metrics: Awaited<ReturnType<typeof startMetricsServerOrWarn>>;
   try {
     const reader = new BlobReader({
       cache,
@@ -148,13 +156,22 @@ async function mount(ctx: CommandContext, sourceText: string, mountpoint: string
       gid,
       umask,
       logger: ctx.logger.child({ component: 'fs' }),
-      statusExtra: () => ({ source: describe, cache: cacheSummary(cache), ...extraStatus() }),
+      statusExtra: () => ({ source: describe, cache: cacheSummary(cache), ...(registryStats ? { registry: { ...registryStats } } : {}) }),
       unpackDir: join(ctx.config.cacheDir, 'unpacked'),
     });
     // Stop the CLI's abort-on-signal handlers: the mount's own handlers unmount cleanly.
     process.removeAllListeners('SIGINT');
     process.removeAllListeners('SIGTERM');
-    const mounted = await mountFilesystem(fs, mountpoint, {
+    // A port in use is one warning: the mount works without metrics.
+    metrics = metricsAddress
+      ? await startMetricsServerOrWarn({
+          addr: metricsAddress,
+          logger: ctx.logger,
+          version: VERSION,
+          collect: () => ({ read: reader.counters, registry: registryStats, cache: cache.stats() }),
+        })
+      : undefined;
+    const mounted = await mountFilesystem(metrics ? timeReads(fs, metrics.observeReadLatency) : fs, mountpoint, {
       allowOther: opts.allowOther,
       debug: opts.fuseDebug,
       logger: ctx.logger,
@@ -170,6 +187,7 @@ async function mount(ctx: CommandContext, sourceText: string, mountpoint: string
     ctx.output.note(`mounted ${describe} on ${mounted.mountpoint}; Ctrl-C or \`ocifs umount ${mounted.mountpoint}\` to unmount`);
     await runUntilSignalled(mounted, ctx.logger);
   } finally {
+    await metrics?.close();
     cache.close();
   }
 }
@@ -184,7 +202,8 @@ interface OpenedSource {
   /** Every path means the same bytes for ever (a digest): the kernel may cache it all. */
   pinned: boolean;
   describe: string;
-  extraStatus: () => Record<string, unknown>;
+  /** The registry client's live counters (none for a layout). */
+  registryStats?: ClientStats;
 }
 
 /** SOURCE as typed -> what the tree is built from. */
@@ -197,7 +216,6 @@ async function openMountSource(ctx: CommandContext, text: string, repos: string[
       source: reference ? referenceMount(layout, reference) : repositoryMount(layout),
       pinned: Boolean(spec.digest),
       describe: `oci-layout:${spec.path}${reference ? (spec.digest ? '@' : ':') + reference : ''}`,
-      extraStatus: () => ({}),
     };
   }
   if (splitTagList(text).tags.length > 1) throw new InvalidArgumentError('mount takes one tag, not a list');
@@ -209,13 +227,13 @@ async function openMountSource(ctx: CommandContext, text: string, repos: string[
       source: registryMount(registry, client, repos.length > 0 ? { repositories: repos } : {}),
       pinned: false,
       describe: registry,
-      extraStatus: () => ({ registry: { ...client.stats } }),
+      registryStats: client.stats,
     };
   }
 
   const ref = parseReference(text);
   const client = ctx.targets.client(ref.registry);
-  const extraStatus = () => ({ registry: { ...client.stats } });
+  const registryStats = client.stats;
   const repository = client.repository(ref.repository);
   const name = `${ref.registry}/${ref.repository}`;
   if (ref.digest || ref.tag) {
@@ -224,7 +242,7 @@ async function openMountSource(ctx: CommandContext, text: string, repos: string[
       source: referenceMount(repository, reference),
       pinned: Boolean(ref.digest),
       describe: ref.digest ? `${name}@${ref.digest}` : `${name}:${ref.tag}`,
-      extraStatus,
+      registryStats,
     };
   }
   // `host/a/b`: a repository if it has tags, else a namespace (the repositories under it).
@@ -237,13 +255,13 @@ async function openMountSource(ctx: CommandContext, text: string, repos: string[
         source: registryMount(name, client, { namespace: ref.repository, ...(repos.length > 0 ? { repositories: repos } : {}) }),
         pinned: false,
         describe: name,
-        extraStatus,
+        registryStats,
       };
     }
     if (!(err instanceof OcifsError && (err.code === 'UNREACHABLE' || err.code === 'REGISTRY_ERROR'))) throw err;
     ctx.logger.warn('registry unreachable at mount time: serving what the cache knows', { repository: name, err: err as Error });
   }
-  return { source: repositoryMount(repository), pinned: false, describe: name, extraStatus };
+  return { source: repositoryMount(repository), pinned: false, describe: name, registryStats };
 }
 
 function parseOctal(text: string): number {
