@@ -6,6 +6,18 @@
  */
 import type { Readable } from 'node:stream';
 
+/**
+ * A piece of the stream as the source's own buffers, not joined: why, joining 16 MiB per chunk
+ * costs a fresh allocation (page faults) and a copy per byte, which made chunked pushes ~2x
+ * slower than monolithic ones. `parts` is sent as is.
+ */
+export interface Chunk {
+  readonly parts: readonly Buffer[];
+  readonly length: number;
+}
+
+const NO_BYTES: Chunk = Object.freeze({ parts: [], length: 0 });
+
 export class ChunkReader {
   private readonly iterator: AsyncIterator<unknown>;
   private pending: Buffer | undefined;
@@ -16,7 +28,7 @@ export class ChunkReader {
   }
 
   /** Up to `size` bytes: fewer only at the end of the stream, empty once it has ended. */
-  async read(size: number): Promise<Buffer> {
+  async read(size: number): Promise<Chunk> {
     const parts: Buffer[] = [];
     let have = 0;
     while (have < size) {
@@ -36,7 +48,7 @@ export class ChunkReader {
       have += take;
       if (take < chunk.length) this.pending = chunk.subarray(take);
     }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, have);
+    return have === 0 ? NO_BYTES : { parts, length: have };
   }
 
   /** Stops reading and releases the stream (closing its file). */
@@ -49,7 +61,7 @@ export class ChunkReader {
 export class ChunkPrefetcher {
   private readonly reader: ChunkReader;
   private remaining: number;
-  private ahead: Promise<Buffer> | undefined;
+  private ahead: Promise<Chunk> | undefined;
 
   constructor(
     stream: Readable,
@@ -61,7 +73,7 @@ export class ChunkPrefetcher {
   }
 
   /** The next chunk (empty when `total` bytes were given out, or the stream ended early). */
-  async next(): Promise<Buffer> {
+  async next(): Promise<Chunk> {
     const chunk = await (this.ahead ?? this.readOne());
     this.ahead = undefined;
     this.remaining -= chunk.length;
@@ -82,7 +94,7 @@ export class ChunkPrefetcher {
     this.reader.close();
   }
 
-  private readOne(): Promise<Buffer> {
+  private readOne(): Promise<Chunk> {
     return this.reader.read(Math.min(this.chunkSize, Math.max(this.remaining, 0)));
   }
 }

@@ -7,14 +7,14 @@
  * which ORAS cannot. A PATCH that fails is never repeated blindly: the registry is asked
  * where it stands and the upload goes on from there.
  */
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { DigestMismatchError, InvalidContentError, OcifsError, RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BlobSource, PushBlobOptions, PushBlobResult } from '../oci/target.js';
 import type { Descriptor } from '../oci/types.js';
 import { VerifyingStream } from '../ref/digest.js';
-import { ChunkPrefetcher } from './chunk-reader.js';
+import { ChunkPrefetcher, type Chunk } from './chunk-reader.js';
 import { uploadedBytes } from './content-range.js';
 import { isRetryableStatus, nextRetryDelay, type RetryPolicy } from './retry.js';
 import { repositoryScope } from './scope.js';
@@ -73,6 +73,11 @@ export async function pushBlob(ctx: UploadContext, desc: Descriptor, source: Blo
   if (desc.size <= ctx.monolithicMax) return monolithic(ctx, desc, source, session, options);
   session ??= await startUpload(ctx, desc, signal);
   return chunked(ctx, desc, source, session, 0, 'uploaded', options);
+}
+
+/** A chunk's own buffers as a request body, once per try (no joined copy). */
+function streamOf(chunk: Chunk): () => Readable {
+  return () => Readable.from(chunk.parts, { objectMode: false });
 }
 
 function subject(ctx: UploadContext, desc: Descriptor): RequestSubject {
@@ -309,7 +314,7 @@ async function chunked(
   const open = (from: number) => new ChunkPrefetcher(from === 0 ? verified(source.open(0), desc) : source.open(from), chunkSize, desc.size - from);
   let reader = open(offset);
   /** Read from the source but not yet acknowledged by the registry. */
-  let chunk: Buffer | undefined;
+  let chunk: Chunk | undefined;
   await ctx.uploadState.set(key, location);
   try {
     while (offset < desc.size) {
@@ -331,7 +336,7 @@ async function chunked(
             'content-range': `${offset}-${offset + chunk.length - 1}`,
             'content-length': String(chunk.length),
           },
-          body: chunk,
+          body: streamOf(chunk),
           scopes: pushScopes(ctx),
           retry: false,
           signal: patchSignal.signal,

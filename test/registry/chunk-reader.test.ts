@@ -23,7 +23,8 @@ describe('ChunkReader', () => {
     const chunks: Buffer[] = [];
     for (let c = await r.read(size); c.length; c = await r.read(size)) {
       expect(c.length).toBeLessThanOrEqual(size);
-      chunks.push(c);
+      expect(c.parts.reduce((n, p) => n + p.length, 0)).toBe(c.length);
+      chunks.push(Buffer.concat(c.parts));
     }
     expect(chunks.slice(0, -1).every((c) => c.length === size)).toBe(true);
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
