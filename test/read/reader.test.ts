@@ -263,6 +263,42 @@ describe('integrity and failures', () => {
     await expect(readAt(h, 0, 100)).rejects.toThrow(DigestMismatchError);
   });
 
+  describe('a source that fills the reader\'s buffers (fetchBlobRangeInto)', () => {
+    /** Fills targets via the plain fetch; remembers which memory it was handed. */
+    class FillingSource extends MemorySource {
+      readonly targets: ArrayBufferLike[] = [];
+      async fetchBlobRangeInto(descriptor: typeof this.descriptor, offset: number, target: Buffer): Promise<number> {
+        this.targets.push(target.buffer);
+        const bytes = await this.fetchBlobRange(descriptor, offset, target.length);
+        bytes.copy(target);
+        return bytes.length;
+      }
+    }
+
+    test('a sequential read reuses request buffers and still serves the right bytes', async () => {
+      const { reader } = setup({ maxInFlight: 2 });
+      const source = new FillingSource(pseudoRandomBytes(24 * M + 5), { delayMs: 1 });
+      const h = await openHandle(reader, source);
+      const copy = Buffer.alloc(source.data.length);
+      for (let pos = 0; pos < copy.length; ) pos += await h.read(copy.subarray(pos), 128 * K, pos);
+      expect(copy.equals(source.data)).toBe(true);
+      expect(source.targets.length).toBeGreaterThan(10);
+      expect(new Set(source.targets).size).toBeLessThan(source.targets.length / 2); // recycled
+      expect(source.bytesSent).toBe(source.data.length);
+    });
+
+    test('when the cache cannot store bytes, the pooled response still serves the read', async () => {
+      const { reader } = setup();
+      const source = new FillingSource(pseudoRandomBytes(4 * M));
+      vi.spyOn(BlobEntry.prototype, 'writeBlocks').mockRejectedValue(
+        localIOError(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }), 'cannot write'),
+      );
+      const h = await openHandle(reader, source);
+      expect((await readAt(h, BS - 50, 100)).equals(source.data.subarray(BS - 50, BS + 50))).toBe(true);
+      expect((await readAt(h, 3 * M, 300)).equals(source.data.subarray(3 * M, 3 * M + 300))).toBe(true);
+    });
+  });
+
   test('when the cache cannot store bytes, the read is still served from the response', async () => {
     const { reader } = setup();
     const source = new MemorySource(pseudoRandomBytes(4 * M));
