@@ -159,9 +159,6 @@ async function mount(ctx: CommandContext, sourceText: string, mountpoint: string
       statusExtra: () => ({ source: describe, cache: cacheSummary(cache), ...(registryStats ? { registry: { ...registryStats } } : {}) }),
       unpackDir: join(ctx.config.cacheDir, 'unpacked'),
     });
-    // Stop the CLI's abort-on-signal handlers: the mount's own handlers unmount cleanly.
-    process.removeAllListeners('SIGINT');
-    process.removeAllListeners('SIGTERM');
     // A port in use is one warning: the mount works without metrics.
     metrics = metricsAddress
       ? await startMetricsServerOrWarn({
@@ -184,6 +181,15 @@ async function mount(ctx: CommandContext, sourceText: string, mountpoint: string
       createMountpoint: opts.create,
       operationTimeoutMs,
     });
+    // Hand signals over from the CLI's abort handlers to the mount's, with no await in between:
+    // a SIGTERM that arrived while mounting has aborted ctx.signal and unmounts now.
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGTERM');
+    if (ctx.signal.aborted) {
+      ctx.logger.info('interrupted while mounting: unmounting', { mountpoint: mounted.mountpoint });
+      await mounted.unmount();
+      return;
+    }
     ctx.output.note(`mounted ${describe} on ${mounted.mountpoint}; Ctrl-C or \`ocifs umount ${mounted.mountpoint}\` to unmount`);
     await runUntilSignalled(mounted, ctx.logger);
   } finally {
