@@ -36,18 +36,17 @@ export const ANY_REGISTRY = '*';
 const HOST = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/;
 const PREFIX = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
-const mirrorEntry = z.union([
-  z.string(),
-  z
-    .object({
-      host: z.string(),
-      prefix: z.string().optional(),
-      plainHttp: z.boolean().optional(),
-      insecure: z.boolean().optional(),
-      caFile: z.string().min(1).optional(),
-    })
-    .strict(),
-]);
+const mirrorObject = z
+  .object({
+    host: z.string(),
+    prefix: z.string().optional(),
+    plainHttp: z.boolean().optional(),
+    insecure: z.boolean().optional(),
+    caFile: z.string().min(1).optional(),
+  })
+  .strict();
+// A union's error names no field, so the object form is checked on its own for clear messages.
+const mirrorEntry = z.union([z.string(), z.record(z.string(), z.unknown())]);
 
 const fileSchema = z
   .object({
@@ -98,19 +97,16 @@ export function parseMirrorConfig(text: string, source: string): MirrorConfig {
     throw new InvalidArgumentError(`${source}: not JSON: ${(err as Error).message}`, { hint: 'see docs/mirrors.md for the format' });
   }
   const parsed = fileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    throw new InvalidArgumentError(`${source}: invalid mirror configuration${at}: ${issue?.message ?? 'unknown problem'}`, {
-      hint: 'expected {"mirrors": {"ORIGIN": ["HOST", {"host": "HOST", "plainHttp": true}]}}; see docs/mirrors.md',
-    });
-  }
+  if (!parsed.success) throw invalidConfig(source, parsed.error.issues[0], []);
   const registries = new Map<string, MirrorSpec[]>();
   for (const [origin, entries] of Object.entries(parsed.data.mirrors)) {
     const key = normaliseRegistryKey(origin, source);
     const where = `${source} (${origin})`;
-    const specs = entries.map((entry) => {
-      if (typeof entry === 'string') return parseMirrorHost(entry, where);
+    const specs = entries.map((raw, i) => {
+      if (typeof raw === 'string') return parseMirrorHost(raw, where);
+      const checked = mirrorObject.safeParse(raw);
+      if (!checked.success) throw invalidConfig(source, checked.error.issues[0], ['mirrors', origin, i]);
+      const entry = checked.data;
       const base = parseMirrorHost(entry.host, where);
       const prefix = entry.prefix !== undefined ? parseMirrorHost(`${base.host}/${entry.prefix}`, where).prefix : base.prefix;
       return {
@@ -124,6 +120,14 @@ export function parseMirrorConfig(text: string, source: string): MirrorConfig {
     registries.set(key, [...(registries.get(key) ?? []), ...specs]);
   }
   return { registries };
+}
+
+function invalidConfig(source: string, issue: z.core.$ZodIssue | undefined, base: PropertyKey[]): InvalidArgumentError {
+  const path = [...base, ...(issue?.path ?? [])].map(String);
+  const at = path.length > 0 ? ` at ${path.join('.')}` : '';
+  return new InvalidArgumentError(`${source}: invalid mirror configuration${at}: ${issue?.message ?? 'unknown problem'}`, {
+    hint: 'expected {"mirrors": {"ORIGIN": ["HOST", {"host": "HOST", "plainHttp": true}]}}; see docs/mirrors.md',
+  });
 }
 
 /**
