@@ -32,6 +32,7 @@ export function registerLogout(program: Command, wrap: Wrap): void {
     .command('logout')
     .description('remove stored credentials for a registry')
     .argument('<registry>', 'registry host')
+    .addHelpText('after', '\nExamples:\n  ocifs logout ghcr.io')
     .action(wrap(logout));
 }
 

@@ -87,6 +87,7 @@ export function registerUmount(program: Command, wrap: Wrap): void {
     .description('unmount an ocifs mount (its daemon then exits)')
     .argument('<mountpoint>')
     .option('-l, --lazy', 'detach now even if files are open (they keep working until closed)')
+    .addHelpText('after', '\nExamples:\n  ocifs umount /mnt/eo\n  ocifs umount --lazy /mnt/eo     files still open keep working until closed')
     .action(
       wrap(async (ctx: CommandContext, mountpoint: string, opts: { lazy?: boolean }) => {
         await unmountPath(mountpoint, { lazy: opts.lazy });
@@ -101,6 +102,7 @@ export function registerStatus(program: Command, wrap: Wrap): void {
     .description('show the counters of a running mount (requests, bytes fetched, cache hits)')
     .argument('<mountpoint>')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  ocifs status /mnt/eo\n  ocifs status /mnt/eo --json | jq .reader.bytesFetched')
     .action(
       wrap(async (ctx: CommandContext, mountpoint: string, opts: { json?: boolean }) => {
         const status = await readMountStatus(mountpoint);
