@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../../src/errors.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidArgumentError, LocalIOError } from '../../src/errors.js';
 import {
+  loadMirrorConfigFile,
+  resolveMirrorConfig,
   mergeMirrorConfigs,
   mirrorConfigFromFlags,
   mirrorsFor,
@@ -95,5 +100,29 @@ describe('mirrorsFor', () => {
 
   it('is empty without configuration', () => {
     expect(mirrorsFor(mirrorConfigFromFlags([]), 'docker.io')).toEqual([]);
+  });
+});
+
+describe('resolveMirrorConfig (the file on disk)', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('puts --mirror flags before the file', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ocifs-mirrors-'));
+    const file = join(dir, 'mirrors.json');
+    await writeFile(file, JSON.stringify({ mirrors: { 'docker.io': ['from-file:5000'] } }));
+    expect(mirrorsFor(resolveMirrorConfig(['docker.io=from-flag:5000'], file), 'docker.io').map((m) => m.host)).toEqual([
+      'from-flag:5000',
+      'from-file:5000',
+    ]);
+    expect(mirrorsFor(resolveMirrorConfig([], undefined), 'docker.io')).toEqual([]);
+  });
+
+  it('a missing file is a local I/O error naming it', () => {
+    expect(() => loadMirrorConfigFile('/nonexistent/mirrors.json')).toThrow(LocalIOError);
+    expect(() => loadMirrorConfigFile('/nonexistent/mirrors.json')).toThrow(/mirrors\.json/);
   });
 });

@@ -77,13 +77,14 @@ async function startMirror(): Promise<{ registry: RunningRegistry; front: FaultP
 }
 
 /** A "node": its own origin client and mirror pool, as a fresh process would have. */
-function node(mirrorHost: string, options: { now?: () => number; logs?: Captured; originHost?: string } = {}) {
+function node(mirrorHost: string, options: { now?: () => number; logs?: Captured; originHost?: string; bufferedVerifyMax?: number } = {}) {
   const originHost = options.originHost ?? originFront.host;
   const client = new RegistryClient(originHost, { retry: FAST_RETRY });
   const pool = new MirrorPool({
     config: mirrorConfigFromFlags([`${originHost}=${mirrorHost}`]),
     logger: (options.logs ?? captureLogs()).logger,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.bufferedVerifyMax !== undefined ? { bufferedVerifyMax: options.bufferedVerifyMax } : {}),
   });
   cleanups.push(() => client.close(), () => pool.close());
   const target = pool.wrap(client.repository(REPO));
@@ -261,6 +262,20 @@ describe('a mirror that fails', () => {
     // Benched: later reads go straight to the origin.
     expectBytes(await target.fetchBlobRange(smallDesc, 50, 100), small.subarray(50, 150));
     expect(blobGets(front, smallDesc.digest).length - mirrorBefore).toBe(1);
+  });
+
+  it('serves a corrupt large blob: the stream fails with DIGEST_MISMATCH and the retry reads the origin', async () => {
+    const { registry, front } = await startMirror();
+    const warm = node(front.host);
+    expectBytes(await readAll(await warm.fetchBlob(smallDesc)), small);
+    await flipByte(await waitStored(registry, smallDesc.digest), 5);
+
+    const target = node(front.host, { bufferedVerifyMax: 1000 }); // 20 kB counts as large here: streamed
+    await expect(readAll(await target.fetchBlob(smallDesc))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(target.mirrors[0]!.health.current).toBe('bad-content');
+    const mirrorBefore = front.requests.length;
+    expectBytes(await readAll(await target.fetchBlob(smallDesc)), small);
+    expect(front.requests.length).toBe(mirrorBefore);
   });
 
   it('serves corrupt ranges: the reader\'s failed verification benches every mirror that served them', async () => {
