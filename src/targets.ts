@@ -10,7 +10,8 @@ import type { ConnectionConfig } from './config.js';
 import { InvalidReferenceError } from './errors.js';
 import { LayoutTarget, parseLayoutSpec } from './layout/index.js';
 import { silentLogger, type Logger } from './log.js';
-import type { WritableTarget } from './oci/target.js';
+import { MirrorPool, type MirrorConfig } from './mirrors/index.js';
+import type { ReadableTarget, WritableTarget } from './oci/target.js';
 import { parseReference, type Reference } from './ref/reference.js';
 import { DockerConfigCredentials, FileUploadStateStore, RegistryClient, type RepositoryTarget } from './registry/index.js';
 
@@ -66,12 +67,15 @@ export interface TargetFactoryOptions {
   /** Where resumable upload sessions are remembered (a JSON file). */
   uploadStateFile?: string;
   logger?: Logger;
+  /** Pull-through mirrors used by readRepository/openForRead (docs/mirrors.md); none when absent. */
+  mirrors?: MirrorConfig;
 }
 
 /** Opens targets, sharing one RegistryClient (connections, tokens) per registry. */
 export class TargetFactory {
   private readonly clients = new Map<string, RegistryClient>();
   private readonly logger: Logger;
+  private mirrorPool: MirrorPool | undefined;
 
   constructor(private readonly options: TargetFactoryOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -98,6 +102,27 @@ export class TargetFactory {
     return this.client(reference.registry).repository(reference.repository);
   }
 
+  /**
+   * A repository for reading only: through its pull-through mirrors when any are configured for
+   * its registry, else the origin itself. Never write through it (use repository()).
+   */
+  readRepository(registry: string, repository: string): ReadableTarget {
+    const origin = this.client(registry).repository(repository);
+    if (!this.options.mirrors) return origin;
+    this.mirrorPool ??= new MirrorPool({
+      config: this.options.mirrors,
+      credentials: new DockerConfigCredentials(this.options.connection.dockerConfigDir),
+      logger: this.logger.child({ component: 'mirrors' }),
+    });
+    return this.mirrorPool.wrap(origin);
+  }
+
+  /** Opens a spec that is only read (pull/ls/cp sources): registries through their mirrors. */
+  async openForRead(spec: TargetSpec): Promise<ReadableTarget> {
+    if (spec.kind === 'layout') return LayoutTarget.open(spec.path);
+    return this.readRepository(spec.reference.registry, spec.reference.repository);
+  }
+
   /** Opens a spec as a target. Layouts are created when `create` is set (destinations). */
   async open(spec: TargetSpec, options: { create?: boolean } = {}): Promise<WritableTarget> {
     if (spec.kind === 'layout') return LayoutTarget.open(spec.path, { create: options.create });
@@ -107,5 +132,7 @@ export class TargetFactory {
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.close()));
     this.clients.clear();
+    await this.mirrorPool?.close();
+    this.mirrorPool = undefined;
   }
 }
