@@ -104,6 +104,21 @@ describe('what gets fetched', () => {
     expect(reader.counters.cacheHits).toBeGreaterThan(150);
   });
 
+  test.each([
+    // initialReadAhead, how far past the read position the first batch reaches
+    [undefined, 2 * M], // default: twice the sequential threshold
+    [512 * K, 512 * K],
+  ])('the first read-ahead batch with initialReadAhead %s reaches %i bytes ahead', async (initialReadAhead, ahead) => {
+    const { reader } = setup({ sequentialThreshold: M, maxInFlight: 8, ...(initialReadAhead ? { initialReadAhead } : {}) });
+    const source = new MemorySource(pseudoRandomBytes(32 * M));
+    const h = await openHandle(reader, source);
+    let pos = 0;
+    while (source.ranges.every((r) => r.offset + r.length <= pos + 128 * K)) pos += (await readAt(h, pos, 128 * K)).length;
+    const reach = Math.max(...source.ranges.map((r) => r.offset + r.length));
+    expect(reach - pos).toBeGreaterThanOrEqual(ahead - BS);
+    expect(reach - pos).toBeLessThanOrEqual(ahead + BS);
+  });
+
   test('random 16 KiB reads fetch only the blocks they touch', async () => {
     const { reader } = setup();
     const source = new MemorySource(pseudoRandomBytes(32 * M));
