@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
 import type { LogLevel } from './log.js';
+import { resolveMirrorConfig, type MirrorConfig } from './mirrors/index.js';
 
 export interface ConnectionConfig {
   /** Speak HTTP, not HTTPS (default for localhost and 127.0.0.0/8, as ORAS). */
@@ -23,6 +24,8 @@ export interface Config extends ConnectionConfig {
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
   debug: boolean;
+  /** Pull-through mirrors to read through (docs/mirrors.md); undefined when none are configured. */
+  mirrors: MirrorConfig | undefined;
 }
 
 export interface GlobalFlags {
@@ -34,6 +37,8 @@ export interface GlobalFlags {
   logLevel?: string;
   logFormat?: string;
   debug?: boolean;
+  mirror?: string[];
+  mirrorConfig?: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -61,7 +66,12 @@ export function resolveConfig(flags: GlobalFlags, env: Env = process.env): Confi
     logLevel,
     logFormat,
     debug: flags.debug ?? false,
+    mirrors: mirrorsFrom(flags.mirror ?? [], flags.mirrorConfig ?? env.OCIFS_MIRRORS),
   };
+}
+
+function mirrorsFrom(flags: string[], file: string | undefined): MirrorConfig | undefined {
+  return flags.length > 0 || file ? resolveMirrorConfig(flags, file) : undefined;
 }
 
 /** `10G`, `512M`, `1.5GiB`, `1000000` -> bytes. */

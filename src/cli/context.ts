@@ -30,6 +30,7 @@ export function createContext(flags: GlobalFlags, env: Env, signal: AbortSignal)
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const targets = new TargetFactory({
     connection: config,
+    mirrors: config.mirrors,
     uploadStateFile: join(config.cacheDir, 'uploads.json'),
     logger,
   });

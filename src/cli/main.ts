@@ -34,6 +34,8 @@ export function buildProgram(signal: AbortSignal, env = process.env): { program:
     .addOption(new Option('--log-level <level>', 'log detail on stderr').choices(['debug', 'info', 'warn', 'error', 'silent']))
     .addOption(new Option('--log-format <format>', 'log lines as text or JSON').choices(['text', 'json']))
     .option('--debug', 'show debug logs and stack traces')
+    .option('--mirror <host>', 'read through this pull-through mirror: HOST, or ORIGIN=HOST (repeatable; see docs/mirrors.md)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--mirror-config <file>', 'JSON file of mirrors per registry (default: $OCIFS_MIRRORS; see docs/mirrors.md)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({

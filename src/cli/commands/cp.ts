@@ -37,7 +37,7 @@ async function cp(ctx: CommandContext, srcText: string, dstText: string, opts: {
   const dstRef = specReference(dstSpec);
   const srcTag = srcSpec.kind === 'registry' ? srcSpec.reference.tag : srcSpec.tag;
   const tags = listed.length > 0 ? listed : dstRef && !dstRef.includes(':') ? [dstRef] : srcTag ? [srcTag] : [];
-  const src = await ctx.targets.open(srcSpec);
+  const src = await ctx.targets.openForRead(srcSpec);
   const dst = await ctx.targets.open(dstSpec, { create: true });
   // Same registry: blobs can be mounted from the source repository instead of re-uploaded.
   const mountFrom =

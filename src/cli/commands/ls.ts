@@ -34,7 +34,7 @@ async function ls(ctx: CommandContext, ref: string, opts: { json?: boolean }): P
   if (host) return printNames(ctx, await ctx.targets.client(host).catalog(), opts.json, 'repositories');
 
   const spec = parseTargetSpec(ref);
-  const target = await ctx.targets.open(spec);
+  const target = await ctx.targets.openForRead(spec);
   const reference = specReference(spec);
   if (reference === undefined) {
     try {

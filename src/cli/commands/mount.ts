@@ -19,6 +19,7 @@ import {
   registryMount,
   repositoryMount,
   type MountSource,
+  type RegistrySource,
 } from '../../fs/index.js';
 import { daemonize, mountFilesystem, readMountStatus, runUntilSignalled, unmountPath } from '../../fuse/index.js';
 import { LayoutTarget, parseLayoutSpec } from '../../layout/index.js';
@@ -232,7 +233,7 @@ async function openMountSource(ctx: CommandContext, text: string, repos: string[
     const registry = parseRegistryHost(text);
     const client = ctx.targets.client(registry);
     return {
-      source: registryMount(registry, client, repos.length > 0 ? { repositories: repos } : {}),
+      source: registryMount(registry, readingThroughMirrors(ctx, registry), repos.length > 0 ? { repositories: repos } : {}),
       pinned: false,
       describe: registry,
       registryStats: client.stats,
@@ -242,7 +243,8 @@ async function openMountSource(ctx: CommandContext, text: string, repos: string[
   const ref = parseReference(text);
   const client = ctx.targets.client(ref.registry);
   const registryStats = client.stats;
-  const repository = client.repository(ref.repository);
+  // Reads go through the configured pull-through mirrors, if any (docs/mirrors.md).
+  const repository = ctx.targets.readRepository(ref.registry, ref.repository);
   const name = `${ref.registry}/${ref.repository}`;
   if (ref.digest || ref.tag) {
     const reference = (ref.digest ?? ref.tag)!;
@@ -260,7 +262,7 @@ async function openMountSource(ctx: CommandContext, text: string, repos: string[
     if (err instanceof OcifsError && err.code === 'NOT_FOUND') {
       ctx.logger.info('not a repository: mounting it as a namespace', { namespace: name });
       return {
-        source: registryMount(name, client, { namespace: ref.repository, ...(repos.length > 0 ? { repositories: repos } : {}) }),
+        source: registryMount(name, readingThroughMirrors(ctx, ref.registry), { namespace: ref.repository, ...(repos.length > 0 ? { repositories: repos } : {}) }),
         pinned: false,
         describe: name,
         registryStats,
@@ -270,6 +272,12 @@ async function openMountSource(ctx: CommandContext, text: string, repos: string[
     ctx.logger.warn('registry unreachable at mount time: serving what the cache knows', { repository: name, err: err as Error });
   }
   return { source: repositoryMount(repository), pinned: false, describe: name, registryStats };
+}
+
+/** The catalog comes from the registry itself; repositories are read through its mirrors. */
+function readingThroughMirrors(ctx: CommandContext, registry: string): RegistrySource {
+  const client = ctx.targets.client(registry);
+  return { catalog: () => client.catalog(), repository: (name) => ctx.targets.readRepository(registry, name) };
 }
 
 function parseOctal(text: string): number {

@@ -45,7 +45,7 @@ Examples:
 async function pull(ctx: CommandContext, refText: string, opts: PullFlags): Promise<void> {
   const spec = parseTargetSpec(refText);
   const reference = specReference(spec) ?? 'latest';
-  const src = await ctx.targets.open(spec);
+  const src = await ctx.targets.openForRead(spec);
   if (opts.layout) {
     const { spec: layoutText, tags: listed } = splitTagList(opts.layout);
     const parsed = parseLayoutSpec(layoutText.replace(/^oci-layout:/, ''));
