@@ -44,6 +44,11 @@ export interface RangeSource {
    * range-read also work: small blobs are then fetched with one Range request and hashed.
    */
   fetchBlob?(descriptor: Descriptor, options?: FetchOptions): Promise<Readable>;
+  /**
+   * Optional: told when bytes it served for `digest` failed verification once the blob was
+   * whole, so it can stop trusting where they came from (a pull-through mirror is benched).
+   */
+  reportBadContent?(digest: string): void;
   /** A local OCI layout has one: the blob's file is read in place, without the cache. */
   blobPath?(digest: string): string;
 }
@@ -188,7 +193,7 @@ export class BlobReader {
       this.sessions.set(descriptor.digest, session);
       // Every block arrived but the hash never finished (a daemon killed while verifying): no
       // write will come to trigger it, so verify now.
-      if (session.entry.allPresent && !session.entry.complete && session.entry.size > 0) this.verifyInBackground(session.entry);
+      if (session.entry.allPresent && !session.entry.complete && session.entry.size > 0) this.verifyInBackground(session.entry, source);
     }
     session.handles++;
     return new CachedBlobHandle(this, session, source);
@@ -350,7 +355,7 @@ export class BlobReader {
           persisted = false;
           this.logger.warn('could not store fetched bytes in the cache; serving them from memory', { digest: entry.digest, error: err });
         }
-        if (persisted && entry.allPresent && !entry.complete) this.verifyInBackground(entry);
+        if (persisted && entry.allPresent && !entry.complete) this.verifyInBackground(entry, source);
         if (!persisted || !source.fetchBlobRangeInto) return { first: run.first, data, persisted };
         // The bytes are in the cache file: readers are served from there, the buffer is reused.
         this.buffers.give(data);
@@ -392,10 +397,12 @@ export class BlobReader {
     return data;
   }
 
-  private verifyInBackground(entry: BlobEntry): void {
+  private verifyInBackground(entry: BlobEntry, source: RangeSource): void {
     entry.verify().catch((err: OcifsError) => {
-      // A mismatch is logged by the cache and fails the entry; anything else is worth a warning.
-      if (!(err instanceof DigestMismatchError)) this.logger.warn('could not verify a cached blob', { digest: entry.digest, error: err });
+      // A mismatch is logged by the cache and fails the entry; the source learns where bad bytes
+      // came from. Anything else is worth a warning.
+      if (err instanceof DigestMismatchError) source.reportBadContent?.(entry.digest);
+      else this.logger.warn('could not verify a cached blob', { digest: entry.digest, error: err });
     });
   }
 
@@ -417,7 +424,12 @@ export class BlobReader {
         }
         const data = await source.fetchBlobRange(session.descriptor, 0, entry.size, { signal });
         this.counters.bytesFetched += data.length;
-        verifyBytes(data, entry, 'blob');
+        try {
+          verifyBytes(data, entry, 'blob');
+        } catch (err) {
+          source.reportBadContent?.(entry.digest);
+          throw err;
+        }
         await entry.writeBlocks(0, data);
         await entry.verify();
       } finally {

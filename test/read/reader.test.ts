@@ -230,6 +230,8 @@ describe('integrity and failures', () => {
     source.corrupt = (bytes, offset) => {
       if (offset <= 3 * M && offset + bytes.length > 3 * M) bytes[3 * M - offset] = bytes[3 * M - offset]! ^ 1;
     };
+    const reported: string[] = [];
+    Object.assign(source, { reportBadContent: (digest: string) => reported.push(digest) });
     const h = await openHandle(reader, source);
     await readAt(h, 0, 4 * M);
     let failure: unknown;
@@ -240,6 +242,8 @@ describe('integrity and failures', () => {
     expect(failure).toBeInstanceOf(DigestMismatchError);
     expect(cache.blobs.info(source.descriptor.digest)).toBeUndefined();
     expect(lines.join('\n')).toMatch(/does not match its digest/);
+    // The source is told, so it can stop trusting where the bytes came from (a mirror).
+    expect(reported).toEqual([source.descriptor.digest]);
 
     // Once the source is right again, a new open fetches afresh.
     source.corrupt = undefined;
