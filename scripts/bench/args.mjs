@@ -12,6 +12,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --no-install       never apt-get install missing tools (missing peers are reported as n/a)
   --no-snapshot      run dist/ in place instead of a snapshot taken at start
   --keep-tmp         keep the temporary directory (mounts are still unmounted)
+  --render FILE      print the markdown report of a results JSON file, then exit
   -h, --help         this text
 
 Results: a markdown table on stdout, JSON and markdown in .bench/results-<date>.{json,md}.
@@ -36,6 +37,7 @@ export function parseArgs(argv) {
     install: true,
     snapshot: true,
     keepTmp: false,
+    render: undefined,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -72,6 +74,9 @@ export function parseArgs(argv) {
         break;
       case '--keep-tmp':
         opts.keepTmp = true;
+        break;
+      case '--render':
+        opts.render = value();
         break;
       case '-h':
       case '--help':

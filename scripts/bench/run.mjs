@@ -14,7 +14,7 @@
  * Benchmarks are not tests: nothing here asserts timings; verdicts are reported, not enforced.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,10 @@ export async function main(argv) {
   }
   if (opts.list) {
     for (const [group, cases] of Object.entries(GROUPS)) process.stdout.write(`${group}: ${cases.join(', ')}\n`);
+    return 0;
+  }
+  if (opts.render) {
+    process.stdout.write(`${renderReport(JSON.parse(await readFile(opts.render, 'utf8')))}\n`);
     return 0;
   }
   const groups = selectGroups(opts.only);
@@ -130,6 +134,21 @@ export async function main(argv) {
 
     const lines = [];
     const load = {};
+    const base = join(benchDir, `results-${stamp}${opts.quick ? '-quick' : ''}`);
+    const buildReport = () => ({
+      date: started.toISOString(),
+      finished: new Date().toISOString(),
+      machine: { ...machine, loadAverageAtEnd: loadAverage() },
+      git,
+      options: { quick: opts.quick, runs: opts.runs, groups, snapshot: opts.snapshot },
+      pageCacheDropped: ctx.pageCacheDropped,
+      tools: Object.fromEntries(Object.entries(tools).map(([k, v]) => [k, v.ok ? v.version : `n/a: ${v.reason}`])),
+      data: { version: ctx.data.version, profile: ctx.data.profile, big: ctx.data.big, cog: ctx.data.cog, small: ctx.data.small },
+      loadAverage: load,
+      results: lines,
+      evidence: ctx.evidence.toJSON(),
+      ...ctx.extra,
+    });
     for (const id of groups) {
       const before = loadAverage();
       log(`== ${id} (load average ${before.join(' ')})`);
@@ -143,27 +162,16 @@ export async function main(argv) {
         for (const unmount of [...ctx.mounts]) await unmount();
       }
       load[id] = { before, after: loadAverage() };
+      // What is measured so far survives a failure or Ctrl-C in a later group.
+      await writeFile(`${base}.partial.json`, JSON.stringify(buildReport(), null, 2) + '\n');
     }
 
-    const report = {
-      date: started.toISOString(),
-      finished: new Date().toISOString(),
-      machine: { ...machine, loadAverageAtEnd: loadAverage() },
-      git,
-      options: { quick: opts.quick, runs: opts.runs, groups, snapshot: opts.snapshot },
-      pageCacheDropped: ctx.pageCacheDropped,
-      tools: Object.fromEntries(Object.entries(tools).map(([k, v]) => [k, v.ok ? v.version : `n/a: ${v.reason}`])),
-      data: { version: ctx.data.version, profile: ctx.data.profile, big: ctx.data.big, cog: ctx.data.cog, small: ctx.data.small },
-      loadAverage: load,
-      results: lines,
-      evidence: ctx.evidence.toJSON(),
-      ...ctx.extra,
-    };
+    const report = buildReport();
     const markdown = renderReport(report);
     process.stdout.write(`${markdown}\n`);
-    const base = join(benchDir, `results-${stamp}${opts.quick ? '-quick' : ''}`);
     await writeFile(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
     await writeFile(`${base}.md`, markdown + '\n');
+    await rm(`${base}.partial.json`, { force: true });
     log(`wrote ${base}.json and .md`);
     return lines.some((l) => l.verdict === 'ERROR') ? 1 : 0;
   } finally {

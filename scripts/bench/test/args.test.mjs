@@ -9,6 +9,7 @@ describe('parseArgs', () => {
     [['--only', 'seq,gdal', '--only', 'repush'], { only: ['seq', 'gdal', 'repush'] }],
     [['--no-install', '--no-snapshot', '--profile', '--keep-tmp'], { install: false, snapshot: false, profile: true, keepTmp: true }],
     [['-h'], { help: true }],
+    [['--render', '.bench/results-x.json'], { render: '.bench/results-x.json' }],
   ])('%j', (argv, expected) => {
     expect(parseArgs(argv)).toMatchObject(expected);
   });
