@@ -39,10 +39,17 @@ npm run --silent build
 
 results=$(mktemp -t ocifs-vitest-XXXXXX.json)
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# A bounded run: a test that deadlocks a worker (a FUSE mount served by the process that uses
+# it) must fail CI in minutes, not hold it for its whole budget.
+timeout --kill-after=30s "${OCIFS_TEST_TIMEOUT:-25m}" \
+  npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# Test mounts a killed run may have left behind (only the tests' own, under the temp dir).
+tmp="${TMPDIR:-/tmp}"
+awk -v t="$tmp/ocifs-" '$3 == "fuse.ocifs" && index($2, t) == 1 { print $2 }' /proc/mounts 2>/dev/null |
+  while read -r m; do fusermount -uz "$m" 2>/dev/null || true; done
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrors ?? 0)} failed`);
-' "$results" || { echo "0 passed, 1 failed"; status=1; }
+' "$results" 2>/dev/null || { echo "0 passed, 1 failed"; status=1; }
 rm -f "$results"
 exit "$status"

@@ -157,10 +157,10 @@ describe('a mounted filesystem', () => {
     });
   });
 
-  describe.each([
-    ['mounted read-only (the kernel refuses)', true],
-    ['mounted read-write (the adapter refuses)', false],
-  ])('every write syscall is EROFS when %s', (_name, readOnly) => {
+  // Mounted read-only, as every real mount is. The adapter's own EROFS answers (for a mount
+  // without the kernel's ro flag) are tested by direct calls in operations.test.ts: driving them
+  // through the kernel from this same process once deadlocked the worker in CI.
+  describe.each([['mounted read-only (the kernel refuses)', true]])('every write syscall is EROFS when %s', (_name, readOnly) => {
     const cases: [string, (mnt: string) => Promise<unknown>][] = [
       ['mkdir', (mnt) => fsp.mkdir(join(mnt, 'newdir'))],
       ['create a file', (mnt) => fsp.writeFile(join(mnt, 'new.txt'), 'x')],
