@@ -6,9 +6,9 @@ test('self time per function, idle apart, shares of busy time', () => {
     nodes: [
       { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 } },
       { id: 2, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 } },
-      { id: 3, callFrame: { functionName: 'copy', url: 'file:///work/main/dist/read/reader.js', lineNumber: 9 } },
-      { id: 4, callFrame: { functionName: '', url: 'file:///work/main/node_modules/undici/lib/x.js', lineNumber: 0 } },
-      { id: 5, callFrame: { functionName: 'copy', url: 'file:///work/main/dist/read/reader.js', lineNumber: 9 } },
+      { id: 3, callFrame: { functionName: 'copy', url: 'file:///srv/ocifs/dist/read/reader.js', lineNumber: 9 } },
+      { id: 4, callFrame: { functionName: '', url: 'file:///srv/ocifs/node_modules/undici/lib/x.js', lineNumber: 0 } },
+      { id: 5, callFrame: { functionName: 'copy', url: 'file:///srv/ocifs/dist/read/reader.js', lineNumber: 9 } },
     ],
     samples: [2, 3, 4, 5, 3, 2],
     timeDeltas: [5000, 1000, 1000, 1000, 1000, 5000],
