@@ -8,9 +8,8 @@
  * it speaks only the Target interfaces.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import type { Descriptor, ParsedManifest } from '../oci/types.js';
+import { isManifestMediaType, type Descriptor, type ParsedManifest } from '../oci/types.js';
 import type { BlobSource, PushBlobOutcome, ReadableTarget, WritableTarget } from '../oci/target.js';
-import { OcifsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { limitConcurrency } from './limit.js';
 
@@ -105,7 +104,8 @@ export async function copy(
   };
 
   const copyChild = async (child: Descriptor): Promise<void> => {
-    if (isManifestChild(child)) {
+    // Children of an index are manifests (or nested indexes); nothing else is listed there.
+    if (isManifestMediaType(child.mediaType)) {
       await copyNode(child, []);
     } else {
       await copyBlob(child);
@@ -113,9 +113,6 @@ export async function copy(
   };
 
   result.descriptor = await copyNode(reference, tags);
-  if (tags.length === 0 && !(await dst.exists(result.descriptor))) {
-    throw new OcifsError('REGISTRY_ERROR', `${dst.description} did not keep manifest ${result.descriptor.digest}`);
-  }
   return result;
 }
 
@@ -123,16 +120,6 @@ export async function copy(
 export function children(parsed: ParsedManifest): Descriptor[] {
   if (parsed.kind === 'index') return parsed.index.manifests;
   return [parsed.manifest.config, ...parsed.manifest.layers];
-}
-
-function isManifestChild(d: Descriptor): boolean {
-  // Children of an index are manifests (or nested indexes); nothing else is listed there.
-  return (
-    d.mediaType === 'application/vnd.oci.image.manifest.v1+json' ||
-    d.mediaType === 'application/vnd.oci.image.index.v1+json' ||
-    d.mediaType === 'application/vnd.docker.distribution.manifest.v2+json' ||
-    d.mediaType === 'application/vnd.docker.distribution.manifest.list.v2+json'
-  );
 }
 
 function once(started: Map<string, Promise<void>>, key: string, run: () => Promise<void>): Promise<void> {
