@@ -70,7 +70,7 @@ export const filesGroup = {
         dest = await ctx.tmpDir('skopeo-');
         const env = await skopeoEnv(ctx);
         ctx.drop();
-        const [t, skCpu] = await withRegistryCpu(ctx, () => skopeoCopy(ctx, run, `docker://${ctx.registry.host}/${REPO}:small`, `oci:${dest}:small`, env));
+        const [t, skCpu] = await withRegistryCpu(ctx, () => skopeoCopy(ctx, `docker://${ctx.registry.host}/${REPO}:small`, `oci:${dest}:small`, env));
         s.skopeo.push(t);
         evidence.add('pull-small', 'registry CPU s (skopeo)', skCpu, 'seconds');
         const got = await countFiles(join(dest, 'blobs'));
