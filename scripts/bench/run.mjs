@@ -29,12 +29,8 @@ import { dropCaches, loadAverage, machineInfo, mounts } from './system.mjs';
 import { formatBytes, renderEvidence, renderTable } from './table.mjs';
 import { ensureTools } from './tools.mjs';
 import { REPO } from './cases/common.mjs';
-import { filesGroup } from './cases/files.mjs';
-import { gdalGroup } from './cases/gdal.mjs';
-import { seqGroup } from './cases/seq.mjs';
-import { packGroup, pushGroup } from './cases/write.mjs';
+import { GROUP_RUNNERS } from './cases/index.mjs';
 
-const GROUP_RUNNERS = { seq: seqGroup, gdal: gdalGroup, files: filesGroup, push: pushGroup, pack: packGroup };
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);

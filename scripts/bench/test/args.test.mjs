@@ -38,3 +38,8 @@ describe('selectGroups', () => {
     expect(() => selectGroups(['seq-lukewarm'])).toThrow(/unknown case "seq-lukewarm"/);
   });
 });
+
+test('every group named in GROUPS has a runner', async () => {
+  const { GROUP_RUNNERS } = await import('../cases/index.mjs');
+  expect(Object.keys(GROUP_RUNNERS).sort()).toEqual(Object.keys(GROUPS).sort());
+});
