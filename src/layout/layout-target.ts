@@ -85,6 +85,8 @@ export interface IngestFileOptions {
 const indexLocks = new Map<string, Promise<unknown>>();
 
 export class LayoutTarget implements WritableTarget {
+  /** Ingests of this target in progress: only the last one removes the temp directory. */
+  private ingestsInFlight = 0;
   /** Absolute path of the layout directory. */
   readonly dir: string;
   readonly description: string;
@@ -269,6 +271,7 @@ export class LayoutTarget implements WritableTarget {
    */
   async ingest(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: IngestOptions = {}): Promise<WrittenBlob> {
     const ingestDir = join(this.dir, INGEST_DIR);
+    this.ingestsInFlight++;
     const what = options.expected ? `blob ${options.expected.digest}` : 'blob';
     let temp: { path: string; handle: FileHandle } | undefined;
     let committed = false;
@@ -287,7 +290,7 @@ export class LayoutTarget implements WritableTarget {
         await temp.handle.close().catch(() => undefined);
         if (!committed) await discard(temp.path);
       }
-      await rmdir(ingestDir).catch(() => undefined); // only succeeds when no other ingest is running
+      await this.leaveIngestDir(ingestDir);
     }
   }
 
@@ -298,6 +301,7 @@ export class LayoutTarget implements WritableTarget {
    */
   async ingestFile(path: string, options: IngestFileOptions = {}): Promise<WrittenBlob> {
     const ingestDir = join(this.dir, INGEST_DIR);
+    this.ingestsInFlight++;
     let handle: FileHandle;
     try {
       // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
@@ -342,8 +346,17 @@ export class LayoutTarget implements WritableTarget {
       await handle.close().catch(() => undefined);
       await tempHandle?.close().catch(() => undefined);
       if (tempPath) await discard(tempPath);
-      await rmdir(ingestDir).catch(() => undefined);
+      await this.leaveIngestDir(ingestDir);
     }
+  }
+
+  /**
+   * The last ingest of this target to finish removes the (then empty) temp directory. Removing it
+   * while another of ours sat between its mkdir and its open made packs of hundreds of files fail
+   * with ENOENT; ingests of other processes are still covered by createTempFile's retry.
+   */
+  private async leaveIngestDir(ingestDir: string): Promise<void> {
+    if (--this.ingestsInFlight === 0) await rmdir(ingestDir).catch(() => undefined);
   }
 
   /** Points `tag` at a manifest already stored here (moving the tag if it exists). */
