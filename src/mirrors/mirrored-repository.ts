@@ -119,9 +119,18 @@ export class MirroredRepository implements ReadableTarget {
   async fetchBlobRange(descriptor: Descriptor, offset: number, length: number, options: FetchOptions = {}): Promise<Buffer> {
     const hit = await this.fromMirrors(`blob ${descriptor.digest}`, options, (r) => r.fetchBlobRange(descriptor, offset, length, options));
     if (!hit) return this.origin.fetchBlobRange(descriptor, offset, length, options);
-    const servers = this.rangeServers.get(descriptor.digest) ?? new Set<Mirror>();
-    servers.add(hit.mirror);
-    this.rangeServers.set(descriptor.digest, servers);
+    this.noteRangeServer(descriptor.digest, hit.mirror);
+    return hit.value;
+  }
+
+  /**
+   * fetchBlobRange into the caller's buffer, so a reader recycles its buffers through mirrors too.
+   * A mirror that fails half-way may have written part of `target`; the origin then rewrites it all.
+   */
+  async fetchBlobRangeInto(descriptor: Descriptor, offset: number, target: Buffer, options: FetchOptions = {}): Promise<number> {
+    const hit = await this.fromMirrors(`blob ${descriptor.digest}`, options, (r) => r.fetchBlobRangeInto(descriptor, offset, target, options));
+    if (!hit) return this.origin.fetchBlobRangeInto(descriptor, offset, target, options);
+    this.noteRangeServer(descriptor.digest, hit.mirror);
     return hit.value;
   }
 
@@ -183,6 +192,13 @@ export class MirroredRepository implements ReadableTarget {
       }
     }
     return undefined;
+  }
+
+  /** Remembers who served unverified ranges of `digest`, for reportBadContent. */
+  private noteRangeServer(digest: string, mirror: Mirror): void {
+    const servers = this.rangeServers.get(digest) ?? new Set<Mirror>();
+    servers.add(mirror);
+    this.rangeServers.set(digest, servers);
   }
 
   private mirrorRepository(mirror: Mirror): RepositoryTarget {

@@ -174,6 +174,30 @@ describe('reading through a pull-through mirror', () => {
     expect(ranged.every((r) => typeof r.headers.range === 'string')).toBe(true);
   });
 
+  it('reads ranges into the caller\'s buffer through the mirror, and falls back to the origin when it fails', async () => {
+    const { registry, front } = await startMirror();
+    const target = node(front.host);
+    await target.fetchBlobRange(bigDesc, 0, 10); // cold mirror: fills it
+    await waitStored(registry, bigDesc.digest);
+    const originBefore = blobGets(originFront, bigDesc.digest).length;
+    const mirrorBefore = blobGets(front, bigDesc.digest).length;
+
+    const buffer = Buffer.alloc(100_000, 0xee);
+    expect(await target.fetchBlobRangeInto(bigDesc, 1_500_000, buffer)).toBe(100_000);
+    expectBytes(buffer, big.subarray(1_500_000, 1_600_000));
+    expect(blobGets(front, bigDesc.digest).length - mirrorBefore).toBe(1);
+    expect(blobGets(originFront, bigDesc.digest).length - originBefore).toBe(0);
+    expect(target.reportBadContent(bigDesc.digest)).toEqual([front.host]); // it counts as a range server
+
+    front.fault({ path: /./, times: 1_000_000, action: { reset: true } });
+    const tail = Buffer.alloc(5_000, 0xee);
+    const fresh = node(front.host);
+    expect(await fresh.fetchBlobRangeInto(bigDesc, bigDesc.size - 3_000, tail)).toBe(3_000); // clamped to the blob
+    expectBytes(tail.subarray(0, 3_000), big.subarray(bigDesc.size - 3_000));
+    expect(blobGets(originFront, bigDesc.digest).length - originBefore).toBe(1);
+    front.clearFaults();
+  });
+
   it('a second node with an empty cache reads the same files without any origin request', async () => {
     const { registry, front } = await startMirror();
     const nodeA = node(front.host);
