@@ -7,11 +7,13 @@
  * first); a blob or manifest reachable twice is copied once. Knows nothing about HTTP or files:
  * it speaks only the Target interfaces.
  */
-import { PassThrough, type Readable } from 'node:stream';
 import { isManifestMediaType, type Descriptor, type ParsedManifest } from '../oci/types.js';
-import type { BlobSource, PushBlobOutcome, ReadableTarget, WritableTarget } from '../oci/target.js';
+import type { PushBlobOutcome, ReadableTarget, WritableTarget } from '../oci/target.js';
 import { silentLogger, type Logger } from '../log.js';
+import { blobSourceFrom } from './blob-source.js';
 import { limitConcurrency } from './limit.js';
+
+export { blobSourceFrom } from './blob-source.js';
 
 export interface CopyProgress {
   /** A blob starts: its descriptor (size for a progress bar). */
@@ -54,6 +56,9 @@ export async function copy(
 ): Promise<CopyResult> {
   const logger = options.logger ?? silentLogger;
   const limit = limitConcurrency(options.concurrency ?? 4);
+  // The first failure stops the rest: queued copies do not start, running ones are aborted.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const result: CopyResult = {
     descriptor: undefined as unknown as Descriptor,
     blobsUploaded: 0,
@@ -66,15 +71,23 @@ export async function copy(
   // Digest -> the promise of its copy: a node reachable twice (shared layers, an index listing
   // one manifest twice) is copied once.
   const started = new Map<string, Promise<void>>();
+  let firstFailure: { error: unknown } | undefined;
+  const failed = (error: unknown): never => {
+    if (!firstFailure) {
+      firstFailure = { error };
+      stop.abort(error);
+    }
+    throw error;
+  };
 
   const copyBlob = (descriptor: Descriptor): Promise<void> =>
     once(started, descriptor.digest, () =>
       limit(async () => {
-        options.signal?.throwIfAborted();
+        signal.throwIfAborted();
         options.onBlobStart?.(descriptor);
-        const pushed = await dst.pushBlob(descriptor, blobSourceFrom(src, descriptor, options.signal), {
+        const pushed = await dst.pushBlob(descriptor, blobSourceFrom(src, descriptor, signal), {
           mountFrom: options.mountFrom,
-          signal: options.signal,
+          signal,
           onProgress: (n) => options.onBlobProgress?.(descriptor, n),
         });
         result.bytesUploaded += pushed.bytesSent;
@@ -84,18 +97,18 @@ export async function copy(
         else result.blobsUploaded++;
         logger.debug('blob copied', { digest: descriptor.digest, outcome: pushed.outcome, bytes: pushed.bytesSent });
         options.onBlobDone?.(descriptor, pushed.outcome);
-      }),
+      }).catch(failed),
     );
 
   const copyNode = async (ref: string | Descriptor, tagsForThis: string[]): Promise<Descriptor> => {
-    options.signal?.throwIfAborted();
-    const fetched = await src.fetchManifest(ref, { signal: options.signal });
+    signal.throwIfAborted();
+    const fetched = await src.fetchManifest(ref, { signal });
     const run = async () => {
       await Promise.all(children(fetched.parsed).map((child) => copyChild(child)));
-      await dst.pushManifest(fetched.descriptor, fetched.bytes, tagsForThis, { signal: options.signal });
+      await dst.pushManifest(fetched.descriptor, fetched.bytes, tagsForThis, { signal });
       result.manifests++;
     };
-    if (tagsForThis.length === 0) await once(started, fetched.descriptor.digest, run);
+    if (tagsForThis.length === 0) await once(started, fetched.descriptor.digest, () => run().catch(failed));
     else {
       // The root: its children may already be in flight via another path; wait for them all.
       await run();
@@ -112,8 +125,25 @@ export async function copy(
     }
   };
 
-  result.descriptor = await copyNode(reference, tags);
+  try {
+    result.descriptor = await copyNode(reference, tags);
+  } catch (err) {
+    if (!firstFailure) firstFailure = { error: err };
+    stop.abort(firstFailure.error);
+    // Return only once every copy that started has finished: none is left writing into the
+    // destination (a temp file, an upload) or reading from a client the caller closes next.
+    await settleAll(started);
+    throw firstFailure.error;
+  }
   return result;
+}
+
+/** Waits until every promise in `started` has settled, including ones added meanwhile. */
+async function settleAll(started: Map<string, Promise<void>>): Promise<void> {
+  for (let seen = -1; seen !== started.size; ) {
+    seen = started.size;
+    await Promise.allSettled(started.values());
+  }
 }
 
 /** What a manifest or index refers to: config and layers, or child manifests (and subjects are not followed). */
@@ -129,42 +159,4 @@ function once(started: Map<string, Promise<void>>, key: string, run: () => Promi
     started.set(key, p);
   }
   return p;
-}
-
-/**
- * A BlobSource over a source target. `open(offset)` starts the fetch lazily; for a resumed upload
- * (offset > 0) it reads from the source's file when there is one, else skips the first bytes of
- * the stream (downloaded again, not uploaded again). The destination verifies the whole digest.
- */
-export function blobSourceFrom(src: ReadableTarget, descriptor: Descriptor, signal?: AbortSignal): BlobSource {
-  return {
-    open(offset: number): Readable {
-      const out = new PassThrough();
-      src
-        .fetchBlob(descriptor, { signal })
-        .then((stream) => {
-          let toSkip = offset;
-          stream.on('error', (err) => out.destroy(err));
-          if (toSkip === 0) {
-            stream.pipe(out);
-            return;
-          }
-          stream.on('data', (chunk: Buffer) => {
-            if (toSkip >= chunk.length) {
-              toSkip -= chunk.length;
-              return;
-            }
-            const rest = toSkip > 0 ? chunk.subarray(toSkip) : chunk;
-            toSkip = 0;
-            if (!out.write(rest)) {
-              stream.pause();
-              out.once('drain', () => stream.resume());
-            }
-          });
-          stream.on('end', () => out.end());
-        })
-        .catch((err) => out.destroy(err));
-      return out;
-    },
-  };
 }
