@@ -10,4 +10,4 @@
 export { BlobReader, type BlobHandle, type RangeSource, type ReaderOptions } from './reader.js';
 export { createReadCounters, type ReadCounters } from './counters.js';
 export { missingRuns } from './plan.js';
-export { findCursor, noteRequested, trackRead, wantedReadAhead, type Cursor, type ReadAheadConfig } from './readahead.js';
+export { demandExtent, findCursor, noteRequested, trackRead, wantedReadAhead, type Cursor, type ReadAheadConfig } from './readahead.js';

@@ -13,6 +13,12 @@
  * reader enters the last batch, the next batch, twice as large (up to `maxWindow`), is added after
  * it. A reader that stops after N bytes has caused at most about 2N bytes of read-ahead, and
  * memory stays bounded because the caller only has a few requests in flight per cursor.
+ *
+ * Before that threshold a miss still fetches a little more than it asked for, growing with the
+ * cursor: twice the bytes it has read so far, up to `maxDemandFetch`. Why: the kernel splits a
+ * GDAL tile read (~1.3 MB) into 128 KiB FUSE reads that arrive one after the other, and one
+ * request per 256 KiB block cost a 4-tile window 25 serial round trips; growing from one block
+ * keeps the first read of a cursor (gdalinfo's header, a random 16 KiB read) at one block.
  */
 
 export interface ReadAheadConfig {
@@ -23,6 +29,8 @@ export interface ReadAheadConfig {
   /** How far (either way) a read may land from a cursor's position and still continue it. */
   tolerance: number;
   maxCursors: number;
+  /** Largest demand fetch that a continuing cursor grows to (0: fetch only what is read). */
+  maxDemandFetch: number;
 }
 
 export interface Cursor {
@@ -105,4 +113,14 @@ export function wantedReadAhead(c: Cursor, size: number, config: ReadAheadConfig
 
 export function noteRequested(c: Cursor, upTo: number): void {
   c.requested = Math.max(c.requested, upTo);
+}
+
+/**
+ * How many bytes from `position` a missing read of `length` bytes should fetch: the read itself,
+ * or twice the cursor's streak (bytes read by reads that continued it, this one included) when
+ * larger, capped at `maxDemandFetch`. The caller stops earlier at blocks already present or in
+ * flight.
+ */
+export function demandExtent(c: Cursor, length: number, config: ReadAheadConfig): number {
+  return Math.max(length, Math.min(2 * c.streak, config.maxDemandFetch));
 }

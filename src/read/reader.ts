@@ -29,7 +29,7 @@ import { BufferPool } from './buffer-pool.js';
 import { OperationGate } from './gate.js';
 import { openLocalBlob } from './local-blob.js';
 import { missingRuns } from './plan.js';
-import { noteRequested, trackRead, wantedReadAhead, type Cursor, type ReadAheadConfig } from './readahead.js';
+import { demandExtent, noteRequested, trackRead, wantedReadAhead, type Cursor, type ReadAheadConfig } from './readahead.js';
 
 /** Where blob bytes come from; a ReadableTarget satisfies it. */
 export interface RangeSource {
@@ -74,6 +74,11 @@ export interface ReaderOptions {
   sequentialThreshold?: number;
   /** Sequential cursors per handle; default 4. */
   maxCursors?: number;
+  /**
+   * A miss on a cursor that has been read contiguously fetches up to twice those bytes, at most
+   * this many (./readahead.ts demandExtent); default 2 MiB, 0 fetches only the blocks read.
+   */
+  maxDemandFetch?: number;
   counters?: ReadCounters;
 }
 
@@ -152,6 +157,10 @@ export class BlobReader {
     };
     const maxRequestSize = positive('maxRequestSize', options.maxRequestSize, 8 * MiB);
     const sequentialThreshold = options.sequentialThreshold ?? 512 * KiB;
+    const maxDemandFetch = options.maxDemandFetch ?? 2 * MiB;
+    if (!Number.isSafeInteger(maxDemandFetch) || maxDemandFetch < 0) {
+      throw new InvalidArgumentError(`invalid maxDemandFetch ${String(options.maxDemandFetch)}: expected an integer >= 0`);
+    }
     this.settings = {
       blockSize,
       maxRequestBlocks: Math.max(1, Math.floor(maxRequestSize / blockSize)),
@@ -166,6 +175,7 @@ export class BlobReader {
         sequentialThreshold,
         tolerance: Math.max(256 * KiB, blockSize),
         maxCursors: positive('maxCursors', options.maxCursors, 4),
+        maxDemandFetch: Math.min(maxRequestSize, maxDemandFetch),
       },
     };
     // Free buffers kept beyond those in use: one cursor's worth of read-ahead.
@@ -232,7 +242,8 @@ export class BlobReader {
       hit = entry.hasBlocks(first, last);
     }
     if (!hit) {
-      const demand = this.awaitBlocks(session, source, first, last);
+      const extent = Math.min(demandExtent(cursor, n, this.settings.readAhead), entry.size - position);
+      const demand = this.awaitBlocks(session, source, first, last, blocksSpanning(position, extent, this.settings.blockSize).last);
       this.startReadAhead(session, source, cursor);
       runs = await demand;
       if (entry.failure) throw entry.failure;
@@ -285,13 +296,17 @@ export class BlobReader {
 
   /**
    * Fetches the missing blocks of first..last (joining fetches already in flight) and waits for
-   * them. A failed fetch that another reader started for read-ahead is retried once as ours.
+   * them; the fetch runs on past `last` up to `extendTo` while blocks are missing, without
+   * waiting for those. A failed fetch that another reader started for read-ahead is retried once
+   * as ours.
    */
-  private async awaitBlocks(session: BlobSession, source: RangeSource, first: number, last: number): Promise<FetchedRun[]> {
+  private async awaitBlocks(session: BlobSession, source: RangeSource, first: number, last: number, extendTo = last): Promise<FetchedRun[]> {
     const { entry } = session;
     for (let attempt = 0; ; attempt++) {
       const available = (b: number) => entry.hasBlock(b) || session.inflight.has(b);
-      for (const run of missingRuns(first, last, available, this.settings.maxRequestBlocks)) {
+      let stop = last;
+      if (!available(last)) while (stop < extendTo && !available(stop + 1)) stop++;
+      for (const run of missingRuns(first, stop, available, this.settings.maxRequestBlocks)) {
         this.startFetch(session, source, run, false);
       }
       const waits = new Set<InFlight>();

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { findCursor, noteRequested, trackRead, wantedReadAhead, type Cursor, type ReadAheadConfig } from '../../src/read/readahead.js';
+import { demandExtent, findCursor, noteRequested, trackRead, wantedReadAhead, type Cursor, type ReadAheadConfig } from '../../src/read/readahead.js';
 
 const K = 1024;
 const M = 1024 * K;
-const config: ReadAheadConfig = { initialWindow: 1 * M, maxWindow: 8 * M, sequentialThreshold: 512 * K, tolerance: 256 * K, maxCursors: 2 };
+const config: ReadAheadConfig = { initialWindow: 1 * M, maxWindow: 8 * M, sequentialThreshold: 512 * K, tolerance: 256 * K, maxCursors: 2, maxDemandFetch: 2 * M };
 
 const cursor = (fields: Partial<Cursor>): Cursor => ({
   next: 0,
@@ -133,5 +133,20 @@ describe('wantedReadAhead', () => {
     const jumped = trackRead(cursors, 60 * M, 128 * K, 10 * M, config);
     expect(jumped).not.toBe(c);
     expect(wantedReadAhead(jumped, 100 * M, config)).toBeUndefined();
+  });
+});
+
+describe('demandExtent', () => {
+  test.each([
+    { name: 'a new cursor fetches what it reads', streak: 0, length: 16 * K, expected: 16 * K },
+    { name: 'a continuing cursor fetches twice its streak', streak: 256 * K, length: 128 * K, expected: 512 * K },
+    { name: 'capped at maxDemandFetch', streak: 3 * M, length: 128 * K, expected: 2 * M },
+    { name: 'never less than the read', streak: 256 * K, length: 4 * M, expected: 4 * M },
+  ])('$name', ({ streak, length, expected }) => {
+    expect(demandExtent(cursor({ streak }), length, config)).toBe(expected);
+  });
+
+  test('0 turns it off', () => {
+    expect(demandExtent(cursor({ streak: 1 * M }), 128 * K, { ...config, maxDemandFetch: 0 })).toBe(128 * K);
   });
 });

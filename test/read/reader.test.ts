@@ -109,7 +109,8 @@ describe('what gets fetched', () => {
     [undefined, 2 * M], // default: twice the sequential threshold
     [512 * K, 512 * K],
   ])('the first read-ahead batch with initialReadAhead %s reaches %i bytes ahead', async (initialReadAhead, ahead) => {
-    const { reader } = setup({ sequentialThreshold: M, maxInFlight: 8, ...(initialReadAhead ? { initialReadAhead } : {}) });
+    // maxDemandFetch 0: only read-ahead reaches past the reads here.
+    const { reader } = setup({ sequentialThreshold: M, maxInFlight: 8, maxDemandFetch: 0, ...(initialReadAhead ? { initialReadAhead } : {}) });
     const source = new MemorySource(pseudoRandomBytes(32 * M));
     const h = await openHandle(reader, source);
     let pos = 0;
@@ -117,6 +118,25 @@ describe('what gets fetched', () => {
     const reach = Math.max(...source.ranges.map((r) => r.offset + r.length));
     expect(reach - pos).toBeGreaterThanOrEqual(ahead - BS);
     expect(reach - pos).toBeLessThanOrEqual(ahead + BS);
+  });
+
+  test.each([
+    { maxDemandFetch: undefined, maxRequests: 6 },
+    { maxDemandFetch: 0, maxRequests: 12 },
+  ])('a tile read in 128 KiB pieces, as the kernel sends it, with maxDemandFetch $maxDemandFetch: at most $maxRequests requests', async ({ maxDemandFetch, maxRequests }) => {
+    // As mount configures it: read-ahead only after 4 MiB, so a tile alone never starts it.
+    const { reader } = setup({ sequentialThreshold: 4 * M, maxRequestSize: 8 * M, ...(maxDemandFetch !== undefined ? { maxDemandFetch } : {}) });
+    const source = new MemorySource(pseudoRandomBytes(32 * M));
+    const h = await openHandle(reader, source);
+    const tile = { offset: 5 * M + 12 * K, length: 2700 * K }; // two adjacent COG tiles, ~2.7 MB
+    for (let pos = tile.offset; pos < tile.offset + tile.length; pos += 128 * K) {
+      const got = await readAt(h, pos, 128 * K);
+      expect(got.equals(source.data.subarray(pos, pos + 128 * K))).toBe(true);
+    }
+    expect(source.ranges.length).toBeLessThanOrEqual(maxRequests);
+    expect(source.ranges.length).toBeGreaterThan(maxRequests / 2);
+    // What grows past the tile is bounded by the last fetch (at most 2 MiB) plus block rounding.
+    expect(source.bytesSent).toBeLessThanOrEqual(tile.length + 2 * M + 2 * BS);
   });
 
   test('random 16 KiB reads fetch only the blocks they touch', async () => {
