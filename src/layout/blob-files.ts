@@ -9,6 +9,7 @@ import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:f
 import { dirname, join } from 'node:path';
 import { DigestMismatchError, OcifsError, localIOError } from '../errors.js';
 import { Digester, parseDigest, type DigestAlgorithm } from '../ref/digest.js';
+import { Writeback } from './writeback.js';
 
 export interface Expected {
   digest: string;
@@ -29,12 +30,13 @@ export interface WriteOptions {
 /** Creates `dir` and an exclusive temp file in it; the caller owns (and must remove) the file. */
 export async function createTempFile(dir: string): Promise<{ path: string; handle: FileHandle }> {
   for (let attempt = 0; ; attempt++) {
-    await mkdir(dir, { recursive: true });
     const path = join(dir, `${randomBytes(12).toString('hex')}.tmp`);
     try {
+      await mkdir(dir, { recursive: true });
       return { path, handle: await open(path, 'wx') };
     } catch (err) {
-      // Another writer removed the (empty) temp directory between our mkdir and open.
+      // Another writer (another process) removed the (empty) temp directory during our mkdir
+      // (a recursive mkdir then fails with ENOENT) or between our mkdir and open.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
     }
   }
@@ -54,8 +56,10 @@ export async function hashInto(
   const what = options.what ?? 'blob';
   let size = 0;
   // One write in flight while the next chunk is read and hashed: reading, hashing and writing
-  // overlap. Chunks must not be reused by the source after they are yielded.
+  // overlap. Chunks must not be reused by the source after they are yielded. The file is flushed
+  // in the background as it grows, so the caller's final fsync is short.
   let writing: Promise<void> | undefined;
+  const writeback = new Writeback(() => handle.datasync());
   try {
     for await (const chunk of source) {
       options.signal?.throwIfAborted();
@@ -66,12 +70,15 @@ export async function hashInto(
       }
       digester.update(bytes);
       await writing;
-      writing = writeFully(handle, bytes);
+      writing = writeFully(handle, bytes).then(() => writeback.wrote(bytes.length));
       options.onProgress?.(bytes.length);
     }
     await writing;
+    await writeback.settle();
   } finally {
-    await writing?.catch(() => undefined); // never leave a write running on a handle the caller closes
+    // Never leave a write or flush running on a handle the caller closes.
+    await writing?.catch(() => undefined);
+    await writeback.settle().catch(() => undefined);
   }
   const digest = digester.digest();
   checkExpected({ digest, size }, options.expected, what);
@@ -127,9 +134,9 @@ export async function discard(tempPath: string): Promise<void> {
  */
 export async function linkToTemp(source: string, dir: string): Promise<string | undefined> {
   for (let attempt = 0; ; attempt++) {
-    await mkdir(dir, { recursive: true });
     const path = join(dir, `${randomBytes(12).toString('hex')}.tmp`);
     try {
+      await mkdir(dir, { recursive: true });
       await link(source, path);
       return path;
     } catch (err) {

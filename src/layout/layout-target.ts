@@ -46,6 +46,7 @@ import {
   type WriteOptions,
   type WrittenBlob,
 } from './blob-files.js';
+import { copyHashing } from './file-copy.js';
 import {
   emptyIndex,
   findByDigest,
@@ -327,11 +328,7 @@ export class LayoutTarget implements WritableTarget {
         const temp = await createTempFile(ingestDir);
         tempPath = temp.path;
         tempHandle = temp.handle;
-        written = await hashInto(readChunks(handle, options.signal), tempHandle, {
-          onProgress: options.onProgress,
-          signal: options.signal,
-          what: path,
-        });
+        written = await copyHashing(handle, tempHandle, { sizeHint: before.size, onProgress: options.onProgress, signal: options.signal });
         await tempHandle.sync();
       }
       if (written.size !== before.size || !sameIdentity(before, await identityOf(handle))) throw changed();
