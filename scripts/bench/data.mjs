@@ -116,16 +116,9 @@ export async function ensureData(dataRoot, profile, { cli, log }) {
 
   log('data: packing an OCI layout (ocifs pack --link) for skopeo');
   const layout = join(partial, 'layout');
-  // Workaround: concurrent ingests race on the layout's ingest/ directory (one rmdir()s it while
-  // another's mkdir({recursive}) sees EEXIST, then ENOENT), so packing many files fails with
-  // "ENOENT ... mkdir '<layout>/ingest'". A file in it keeps it from being removed meanwhile.
-  const keep = join(layout, 'ingest', '.bench-keep');
-  await mkdir(dirname(keep), { recursive: true });
-  await writeFile(keep, '');
   for (const [tag, input] of [['big', 'big.bin'], ['cog', 'cog.tif'], ['small', 'small']]) {
     await cli.run(['pack', input, '--layout', `${layout}:${tag}`, '--link'], { cwd: files, cacheDir: join(partial, 'cache') });
   }
-  await rm(join(layout, 'ingest'), { recursive: true, force: true });
   await rm(join(partial, 'cache'), { recursive: true, force: true });
 
   const meta = {

@@ -208,6 +208,55 @@ describe('packToLayout', () => {
   });
 });
 
+describe('packToLayout of many files', () => {
+  // Concurrent ingests share the layout's ingest/ directory: one that removed it while another
+  // was between its mkdir and its open made packs of hundreds of files fail with ENOENT.
+  const COUNT = 300;
+  async function manyFiles(): Promise<Map<string, Buffer>> {
+    const spec = new Map<string, Buffer>();
+    for (let i = 0; i < COUNT; i++) {
+      const path = `many/d${i % 10}/f${String(i).padStart(3, '0')}.bin`;
+      spec.set(path, Buffer.from(`file ${i} `.repeat(1 + (i % 50))));
+    }
+    await files(Object.fromEntries(spec));
+    return spec;
+  }
+
+  test.each([
+    ['copied', false],
+    ['hard-linked', true],
+  ])('%s: every blob is stored and the manifest lists 300 layers', async (_name, link) => {
+    const spec = await manyFiles();
+    const layout = await LayoutTarget.open('many-layout', { create: true });
+    const result = await packToLayout(layout, [{ path: 'many' }], ['v1'], { link, concurrency: 8 });
+    expect(result.layers).toHaveLength(COUNT);
+    expect(result.layers.map((l) => l.annotations![Annotation.Title]).sort()).toEqual([...spec.keys()].sort());
+    for (const l of result.layers) {
+      const bytes = spec.get(l.annotations![Annotation.Title]!)!;
+      expect(l.digest).toBe(digestOf(bytes));
+      expect((await readFile(layout.blobPath(l.digest))).equals(bytes)).toBe(true);
+    }
+    const fetched = await layout.fetchManifest('v1');
+    expect(fetched.parsed.kind === 'manifest' && fetched.parsed.manifest.layers).toHaveLength(COUNT);
+    // no temp files or temp directory left behind
+    expect((await readdir(join(root, 'many-layout'))).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
+  });
+
+  test('two packs into one layout at once (as two processes would) both land', async () => {
+    await manyFiles();
+    const [a, b] = await Promise.all([
+      LayoutTarget.open('shared-layout', { create: true }),
+      LayoutTarget.open('shared-layout', { create: true }),
+    ]);
+    const [ra, rb] = await Promise.all([
+      packToLayout(a, [{ path: 'many/d1' }, { path: 'many/d2' }], ['a']),
+      packToLayout(b, [{ path: 'many/d3' }, { path: 'many/d4' }], ['b']),
+    ]);
+    for (const l of [...ra.layers, ...rb.layers]) expect(await a.exists(l)).toBe(true);
+    expect(await a.listTags()).toEqual(['a', 'b']);
+  });
+});
+
 describe('packToSource', () => {
   test('gives the same manifest as packToLayout and serves blobs from the files', async () => {
     await files(CONTENT);
