@@ -30,6 +30,7 @@ import { blockCountFor, blockLength, BlockSet } from './blocks.js';
 import { chooseVictims } from './eviction.js';
 import { hashFile, readAt, syncData, writeAt, writeChunksAt } from './file-io.js';
 import { isProcessAlive } from './liveness.js';
+import { RunningDigest } from './running-digest.js';
 
 /** What the store needs of a blob: its digest and size (a Descriptor has both). */
 export type BlobDescriptor = Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>;
@@ -446,6 +447,8 @@ export class BlobEntry {
   private failedWith: OcifsError | undefined;
   private verifying: Promise<void> | undefined;
   private fetchingWhole: Promise<boolean> | undefined;
+  /** The digest of the blob's prefix, advanced as blocks arrive (./running-digest.ts). */
+  private running: RunningDigest | undefined;
 
   /** @internal */
   constructor(
@@ -465,6 +468,7 @@ export class BlobEntry {
     this.blockSize = ctx.blockSize;
     this.blockCount = init.blocks.blockCount;
     for (let i = 0; i < this.blockCount; i++) if (init.blocks.has(i)) this.presentBytes += blockLength(i, this.blockSize, this.size);
+    if (!init.complete && init.size > 0) this.running = new RunningDigest(init.algorithm, init.size);
   }
 
   /** Whole, verified against the digest. */
@@ -541,6 +545,7 @@ export class BlobEntry {
       const blocks = Array.from({ length: count }, (_, i) => first + i);
       const total = this.record(blocks);
       this.store.noteTotal(total);
+      this.hashArrived(start, data);
     } finally {
       this.release();
     }
@@ -586,6 +591,7 @@ export class BlobEntry {
 
   /** @internal Marks the entry failed; reads of it throw `error` from now on. */
   fail(error: OcifsError): void {
+    this.running = undefined;
     this.failedWith ??= error;
     this.blocks.clear();
     this.presentBytes = 0;
@@ -602,10 +608,60 @@ export class BlobEntry {
     this.fd = -1;
   }
 
+  /**
+   * Advances the running digest over bytes just stored (written and recorded, so a catch-up that
+   * is reading finds them on disk): hashed from memory when they continue the prefix, otherwise
+   * read back later. The catch-up holds a reference so the file stays open under it.
+   */
+  private hashArrived(start: number, data: Buffer): void {
+    const running = this.running;
+    if (!running) return;
+    running.offer(start, data);
+    if (running.hashed >= this.size || !this.hasBlock(Math.floor(running.hashed / this.blockSize))) return;
+    this.retain();
+    this.catchUp(running)
+      .catch((err: unknown) => {
+        // verify() falls back to hashing the whole file.
+        if (this.running === running) this.running = undefined;
+        if (!this.failedWith) this.ctx.logger.debug('running digest dropped', { digest: this.digest, error: err as Error });
+      })
+      .finally(() => this.release());
+  }
+
+  private catchUp(running: RunningDigest): Promise<void> {
+    return running.catchUp(
+      (from, limit) => {
+        const end = Math.min(limit, this.size);
+        let b = Math.floor(from / this.blockSize);
+        while (b * this.blockSize < end && this.hasBlock(b)) b++;
+        return Math.min(end, b * this.blockSize);
+      },
+      (buffer, length, position) => this.read(buffer, 0, length, position),
+    );
+  }
+
+  /** The blob's digest from the running digest (reading back what it lacks), else from a full pass. */
+  private async digestOfFile(): Promise<string> {
+    const running = this.running;
+    if (running) {
+      try {
+        await this.catchUp(running);
+        const actual = running.result();
+        this.running = undefined;
+        if (actual !== undefined) return actual;
+      } catch (err) {
+        if (this.failedWith) throw this.failedWith;
+        this.ctx.logger.debug('running digest failed: hashing the whole file', { digest: this.digest, error: err as Error });
+      }
+      this.running = undefined;
+    }
+    return hashFile(this.fd, this.size, this.algorithm);
+  }
+
   private async runVerify(): Promise<void> {
     this.retain();
     try {
-      const actual = await hashFile(this.fd, this.size, this.algorithm);
+      const actual = await this.digestOfFile();
       this.assertUsable();
       if (actual !== this.digest) {
         const error = new DigestMismatchError(this.digest, actual, 'cached blob');
@@ -692,6 +748,7 @@ export class BlobEntry {
     }
     for (const b of all) this.noteBlock(b);
     this.completeFlag = true;
+    this.running = undefined;
     this.store.noteTotal(total);
   }
 
