@@ -159,6 +159,29 @@ export class OciFilesystem implements FilesystemOps {
     });
   }
 
+  // ---- answers from memory (no I/O, no await), for the adapter's hot path ----
+
+  /** getattr's answer when everything on the way is in memory and fresh; else undefined. */
+  getattrCached(path: string): NodeAttributes | undefined {
+    const node = this.lookupCached(path);
+    return node && this.attributesOf(node);
+  }
+
+  /** readdir's answer for a directory of a manifest's tree held in memory; else undefined. */
+  readdirCached(path: string): string[] | undefined {
+    const node = this.lookupCached(path);
+    return node?.kind === 'tree-dir' ? [...node.dir.children.keys()] : undefined;
+  }
+
+  /** getxattr's answer from memory: the value, null for "no such attribute", or undefined. */
+  getxattrCached(path: string, name: string): Buffer | null | undefined {
+    if (path === '/' && name === STATUS_XATTR) return undefined;
+    const node = this.lookupCached(path);
+    if (!node) return undefined;
+    const value = this.xattrsOf(node).get(name);
+    return value === undefined ? null : Buffer.from(value);
+  }
+
   getxattr(path: string, name: string): Promise<Buffer> {
     return this.guard('getxattr', path, async () => {
       // Answered without a lookup: `ocifs status` must work while the source is down.
@@ -217,6 +240,102 @@ export class OciFilesystem implements FilesystemOps {
         return this.walkArtifact(artifact, components, digest !== undefined);
       }
     }
+  }
+
+  /**
+   * lookup() without I/O: the node when every step is answered from memory (fresh listings and
+   * tags, manifests held by the resolver), else undefined and the caller takes the async path.
+   * It never answers differently from lookup(): stale or failed steps are left to it, and so are
+   * ORAS directory layers (their entries live on disk).
+   */
+  private lookupCached(path: string): Node | undefined {
+    let components: string[];
+    try {
+      components = splitMountPath(path);
+    } catch {
+      return undefined;
+    }
+    switch (this.source.kind) {
+      case 'registry':
+        return this.walkRegistryCached(components);
+      case 'repository':
+        return this.walkRepositoryCached(this.source.repository, components);
+      case 'reference': {
+        const { repository, reference } = this.source;
+        const digest = digestFromComponent(reference.startsWith('@') ? reference : `@${reference}`);
+        const artifact = this.artifactCached(repository, digest ?? this.resolver.peekTag(repository, reference), this.defaultTime);
+        return artifact && this.walkArtifactCached(artifact, components, digest !== undefined);
+      }
+    }
+  }
+
+  private walkRegistryCached(components: string[]): Node | undefined {
+    if (components.length === 0) return { kind: 'registry-dir', path: '' };
+    if (this.source.kind !== 'registry') return undefined;
+    const { repositories, namespace, description } = this.source;
+    const list = repositories ?? this.resolver.peekListing(`catalog:${description}`);
+    if (!list) return undefined;
+    let names = this.repositoryNames.get(list);
+    if (!names) this.repositoryNames.set(list, (names = new RepositoryNames(list, namespace)));
+    let path = '';
+    for (let i = 0; i < components.length; i++) {
+      const component = components[i]!;
+      if (names.hasChild(path, component)) path = joinRepositoryPath(path, component);
+      else if (names.isRepository(path)) return this.walkRepositoryCached(this.repository(path), components.slice(i));
+      else return undefined;
+    }
+    return { kind: 'registry-dir', path };
+  }
+
+  private walkRepositoryCached(repository: RepositorySource, components: string[]): Node | undefined {
+    const [first, ...rest] = components;
+    if (first === undefined) return { kind: 'repository-root', repository };
+    const digest = digestFromComponent(first);
+    if (digest) {
+      const artifact = this.artifactCached(repository, digest, this.defaultTime);
+      return artifact && this.walkArtifactCached(artifact, rest, true);
+    }
+    if (first.startsWith('@')) return undefined;
+    const artifact = this.artifactCached(repository, this.resolver.peekTag(repository, first), this.defaultTime);
+    return artifact && this.walkArtifactCached(artifact, rest, false);
+  }
+
+  private walkArtifactCached(root: Artifact, components: string[], pinned: boolean): Node | undefined {
+    let artifact = root;
+    let entry: TreeEntry = root.tree.root;
+    let manifestRoot = true;
+    for (const component of components) {
+      if (entry.kind !== 'dir') return undefined;
+      const next: TreeEntry | undefined = entry.children.get(component);
+      if (next === undefined) return undefined;
+      if (next.kind === 'child-manifest') {
+        const child = this.artifactCached(artifact.repository, next.descriptor.digest, artifact.mtime);
+        if (!child) return undefined;
+        artifact = child;
+        entry = artifact.tree.root;
+        manifestRoot = true;
+      } else {
+        entry = next;
+        manifestRoot = false;
+      }
+    }
+    switch (entry.kind) {
+      case 'dir':
+        return { kind: 'tree-dir', artifact, dir: entry, manifestRoot, pinned };
+      case 'file':
+        return { kind: 'file', artifact, layer: entry.descriptor, pinned };
+      case 'packed-dir':
+        return { kind: 'packed-dir', artifact, layer: entry.descriptor, prefix: entry.prefix, pinned };
+    }
+  }
+
+  /** artifact() for a manifest the resolver holds in memory whose tree is built; else undefined. */
+  private artifactCached(repository: RepositorySource, reference: Descriptor | string | undefined, inherited: Date): Artifact | undefined {
+    if (reference === undefined) return undefined;
+    const fetched = this.resolver.peekManifest(typeof reference === 'string' ? reference : reference.digest);
+    const built = fetched && this.trees.get(fetched);
+    if (!fetched || !built) return undefined;
+    return { repository, fetched, tree: built.tree, mtime: built.created ?? inherited };
   }
 
   private async walkRegistry(components: string[]): Promise<Node> {

@@ -132,6 +132,26 @@ export class MetadataResolver {
     return this.setOf(hit.value);
   }
 
+  /** The listing under `key` when it is fresh in memory, as listed; no I/O. */
+  peekListing(key: string): string[] | undefined {
+    const hit = this.listings.get(key);
+    return hit && hit.value !== undefined && hit.freshUntil > this.now() ? hit.value : undefined;
+  }
+
+  /**
+   * What `resolveTag` would answer from memory without any I/O: the descriptor when the tag's
+   * answer is fresh, else undefined (also for remembered failures: the async path throws them).
+   */
+  peekTag(repository: RepositorySource, tag: string): Descriptor | undefined {
+    const hit = this.tags.get(`${repository.description}\u0000${tag}`);
+    return hit && hit.value !== undefined && hit.freshUntil > this.now() ? hit.value : undefined;
+  }
+
+  /** A manifest held in memory (manifests never expire), else undefined; no I/O. */
+  peekManifest(digest: string): FetchedManifest | undefined {
+    return this.manifests.get(digest);
+  }
+
   tagListing(repository: RepositorySource): Promise<string[]> {
     return this.listing(tagListingKey(repository), () => repository.listTags());
   }

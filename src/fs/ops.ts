@@ -43,6 +43,15 @@ export interface FilesystemOps {
   getxattr(path: string, name: string): Promise<Buffer>;
   listxattr(path: string): Promise<string[]>;
   statfs(path: string): Promise<FilesystemStats>;
+  /**
+   * Optional answers from memory, with no I/O and no await, for the adapter's hot path (`ls -l`
+   * sends a lookup and two or three xattr probes per file). `undefined` means "not known without
+   * work": the adapter then calls the async method. They must never disagree with it.
+   */
+  getattrCached?(path: string): NodeAttributes | undefined;
+  readdirCached?(path: string): string[] | undefined;
+  /** The value, `null` for "no such attribute", or `undefined`. */
+  getxattrCached?(path: string, name: string): Buffer | null | undefined;
   /** Called once after unmount: close caches, abort fetches. */
   close(): Promise<void>;
 }

@@ -71,8 +71,12 @@ export function errnoFor(err: unknown): number {
   return BY_CODE[err.code] ?? Errno.EIO;
 }
 
+/** errno value -> its first name in the platform's table (built once: error logs are hot). */
+const NAMES = new Map<number, string>();
+for (const [name, value] of Object.entries(E)) if (!NAMES.has(value)) NAMES.set(value, name);
+
 /** `ENOENT` for -2: for logs and test messages. */
 export function errnoName(errno: number): string {
-  for (const [name, value] of Object.entries(E)) if (value === -errno) return name;
-  return String(errno);
+  return NAMES.get(-errno) ?? String(errno);
 }
+

@@ -95,6 +95,22 @@ describe('a mounted filesystem', () => {
     expect(missing.stderr).toContain('No such attribute');
   });
 
+  it('security.* and system.* attributes are not supported, and `ls -lR` stops asking for them', async () => {
+    const { mnt, fs } = await mount();
+    const selinux = await run('getfattr', ['-n', 'security.selinux', '--absolute-names', join(mnt, 'hello.txt')]);
+    expect(selinux.stderr).toContain('Operation not supported');
+    // ls -l probes security.selinux and the POSIX ACLs of every entry until a device says it
+    // does not support them; none of it reaches the filesystem.
+    const ls = await run('ls', ['-lR', join(mnt, 'docs')]);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/deep\.bin/);
+    expect(ls.stdout).not.toMatch(/^-r--r--r--[.+]/m); // no "has an ACL / a context" marker
+    expect([...fs.calls.getxattr.keys()]).toEqual([]);
+    // user.* still works after that.
+    const dump = await run('getfattr', ['-d', '--absolute-names', join(mnt, 'hello.txt')]);
+    expect(dump.stdout).toContain('user.oci.mediatype="text/plain"');
+  });
+
   it('statfs answers', async () => {
     const { mnt } = await mount();
     const stats = await fsp.statfs(mnt);

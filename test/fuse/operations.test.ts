@@ -86,6 +86,16 @@ describe('FUSE operations over FilesystemOps', () => {
       expect(await call((cb) => adapter().getxattr('/hello.txt', 'user.nope', 0, cb))).toEqual([Errno.ENODATA]);
     });
 
+    it.each(['security.selinux', 'system.posix_acl_access', 'system.posix_acl_default', 'trusted.x'])(
+      'getxattr of %s is EOPNOTSUPP at once, without asking the filesystem',
+      (name) => {
+        const fs = { ...createMemoryFilesystem(), getxattr: () => Promise.reject(new Error('must not be asked')) };
+        const answers: unknown[][] = [];
+        adapter(fs).getxattr('/hello.txt', name, 0, (...args: unknown[]) => answers.push(args));
+        expect(answers).toEqual([[Errno.EOPNOTSUPP]]);
+      },
+    );
+
     it('getxattr of a value above the kernel limit is E2BIG', async () => {
       const fs = { ...createMemoryFilesystem(), getxattr: async () => Buffer.alloc(70_000) };
       expect(await call((cb) => adapter(fs).getxattr('/', 'user.huge', 0, cb))).toEqual([Errno.E2BIG]);
@@ -127,6 +137,67 @@ describe('FUSE operations over FilesystemOps', () => {
       ['removexattr', (o, cb) => o.removexattr('/hello.txt', 'user.oci.digest', cb)],
     ])('%s', async (_name, invoke) => {
       expect(await call((cb) => invoke(ops, cb))).toEqual([Errno.EROFS]);
+    });
+  });
+
+  describe('answers from memory', () => {
+    const attrs = { mode: 0o100444, uid: 1, gid: 2, size: 3, nlink: 1, mtime: FIXED_TIME, atime: FIXED_TIME, ctime: FIXED_TIME, blocks: 1, immutable: false };
+    const refuse = () => Promise.reject(new Error('the async path must not be taken'));
+    const cachedFs = {
+      ...createMemoryFilesystem(),
+      getattr: refuse,
+      readdir: refuse,
+      getxattr: refuse,
+      getattrCached: () => attrs,
+      readdirCached: () => ['a', 'b'],
+      getxattrCached: (_path: string, name: string) => (name === 'user.oci.digest' ? Buffer.from('sha256:x') : null),
+    };
+
+    it('are answered synchronously and the async methods are not called', () => {
+      const ops = adapter(cachedFs);
+      const answers: unknown[][] = [];
+      const record = (...args: unknown[]) => answers.push(args);
+      ops.getattr('/f', record);
+      ops.fgetattr('/f', 1, record);
+      ops.access('/f', 4, record);
+      ops.readdir('/d', record);
+      ops.getxattr('/f', 'user.oci.digest', 0, record);
+      ops.getxattr('/f', 'user.oci.digest', 100, record);
+      ops.getxattr('/f', 'user.oci.digest', 3, record);
+      ops.getxattr('/f', 'user.nope', 100, record);
+      const { immutable: _immutable, ...stat } = attrs;
+      expect(answers).toEqual([
+        [0, stat],
+        [0, stat],
+        [0],
+        [0, ['.', '..', 'a', 'b']],
+        [8],
+        [8, Buffer.from('sha256:x')],
+        [Errno.ERANGE],
+        [Errno.ENODATA],
+      ]);
+    });
+
+    it('undefined falls through to the async path', async () => {
+      const fs = { ...createMemoryFilesystem(), getattrCached: () => undefined, readdirCached: () => undefined, getxattrCached: () => undefined };
+      const ops = adapter(fs);
+      expect(await call((cb) => ops.getattr('/hello.txt', cb))).toEqual([0, expect.objectContaining({ size: 13 })]);
+      expect(await call((cb) => ops.getattr('/nope', cb))).toEqual([Errno.ENOENT]);
+      expect(await call((cb) => ops.readdir('/docs', cb))).toEqual([0, ['.', '..', 'readme.md', 'nested']]);
+      expect(await call((cb) => ops.getxattr('/hello.txt', 'user.nope', 0, cb))).toEqual([Errno.ENODATA]);
+    });
+
+    it('one that throws is logged and answered the slow way, not a crash', async () => {
+      const { logger, lines } = captureLogger();
+      const fs = {
+        ...createMemoryFilesystem(),
+        getattrCached: () => {
+          throw new Error('bug in the cache');
+        },
+      };
+      const ops = createFuseOperations(fs, { logger, timeoutMs: 0 });
+      expect(await call((cb) => ops.getattr('/hello.txt', cb))).toEqual([0, expect.objectContaining({ size: 13 })]);
+      expect(lines.join('\n')).toContain('bug in the cache');
     });
   });
 
