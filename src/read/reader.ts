@@ -40,6 +40,19 @@ export interface RangeSource {
    */
   fetchBlobRangeInto?(descriptor: Descriptor, offset: number, target: Buffer, options?: FetchOptions): Promise<number>;
   /**
+   * Optional: the same bytes handed to `sink` in order as they arrive (pieces the sink may keep),
+   * their count returned; a sink's promise pauses the answer. When present, read-ahead requests
+   * are streamed into the cache in batches: they can be large (few requests, little registry
+   * CPU) while memory stays bounded by the batches, not by the request size.
+   */
+  streamBlobRange?(
+    descriptor: Descriptor,
+    offset: number,
+    length: number,
+    sink: (piece: Buffer) => void | Promise<void>,
+    options?: FetchOptions,
+  ): Promise<number>;
+  /**
    * The verified whole blob as a stream, used for small blobs. Optional so that sources that only
    * range-read also work: small blobs are then fetched with one Range request and hashed.
    */
@@ -60,6 +73,11 @@ export interface ReaderOptions {
   blockSize?: number;
   /** Largest Range request, in bytes; default 8 MiB. */
   maxRequestSize?: number;
+  /**
+   * Largest streamed read-ahead request (sources with streamBlobRange), in bytes; default
+   * 32 MiB. The registry spends ~10 ms of CPU per request whatever its size.
+   */
+  maxStreamRequestSize?: number;
   /** Read-ahead requests in flight per sequential cursor; default 4. */
   maxInFlight?: number;
   /** Largest read-ahead window per cursor, in bytes; default 64 MiB. */
@@ -96,6 +114,7 @@ const MiB = 1024 * KiB;
 interface Settings {
   blockSize: number;
   maxRequestBlocks: number;
+  maxStreamBlocks: number;
   maxInFlight: number;
   maxTotalReadAhead: number;
   smallBlobSize: number;
@@ -115,7 +134,14 @@ interface FetchedRun {
 interface InFlight {
   promise: Promise<FetchedRun>;
   readAhead: boolean;
+  /** Streamed runs store blocks in order: settles once `block` is stored, or the run failed. */
+  until?: (block: number) => Promise<FetchedRun>;
 }
+
+/** A streamed answer is written to the cache file in batches of about this many bytes. */
+const STREAM_BATCH = 2 * 1024 * 1024;
+/** ... or of this many pieces, well below writev's IOV_MAX. */
+const STREAM_BATCH_PIECES = 256;
 
 /** The state shared by every handle of one blob in this reader. */
 class BlobSession {
@@ -164,6 +190,7 @@ export class BlobReader {
     this.settings = {
       blockSize,
       maxRequestBlocks: Math.max(1, Math.floor(maxRequestSize / blockSize)),
+      maxStreamBlocks: Math.max(1, Math.floor(positive('maxStreamRequestSize', options.maxStreamRequestSize, 32 * MiB) / blockSize)),
       maxInFlight: positive('maxInFlight', options.maxInFlight, 4),
       maxTotalReadAhead: positive('maxTotalReadAhead', options.maxTotalReadAhead, 8),
       smallBlobSize: options.smallBlobSize ?? 1 * MiB,
@@ -309,13 +336,15 @@ export class BlobReader {
       for (const run of missingRuns(first, stop, available, this.settings.maxRequestBlocks)) {
         this.startFetch(session, source, run, false);
       }
-      const waits = new Set<InFlight>();
+      // Per fetch, the last block we need of it (a streamed run settles block by block).
+      const waits = new Map<InFlight, number>();
       for (let b = first; b <= last; b++) {
         const f = session.inflight.get(b);
-        if (f && !entry.hasBlock(b)) waits.add(f);
+        if (f && !entry.hasBlock(b)) waits.set(f, b);
       }
-      const settled = await Promise.allSettled([...waits].map((w) => w.promise));
-      const failures = [...waits].filter((_, i) => settled[i]?.status === 'rejected');
+      const flights = [...waits.keys()];
+      const settled = await Promise.allSettled(flights.map((f) => (f.until ? f.until(waits.get(f) ?? last) : f.promise)));
+      const failures = flights.filter((_, i) => settled[i]?.status === 'rejected');
       if (failures.length === 0) {
         return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       }
@@ -335,7 +364,8 @@ export class BlobReader {
     let slots = Math.min(this.settings.maxInFlight - cursor.inFlight, this.settings.maxTotalReadAhead - this.readAheadInFlight);
     const available = (b: number) => entry.hasBlock(b) || session.inflight.has(b);
     let covered = wanted.end;
-    for (const run of missingRuns(span.first, span.last, available, this.settings.maxRequestBlocks)) {
+    const maxBlocks = source.streamBlobRange ? this.settings.maxStreamBlocks : this.settings.maxRequestBlocks;
+    for (const run of missingRuns(span.first, span.last, available, maxBlocks)) {
       if (slots <= 0) {
         covered = run.first * bs;
         break;
@@ -348,6 +378,7 @@ export class BlobReader {
 
   /** Sends one Range request for a run and registers it in the in-flight map. */
   private startFetch(session: BlobSession, source: RangeSource, run: BlockRange, readAhead: boolean, cursor?: Cursor): void {
+    if (readAhead && source.streamBlobRange) return this.startStreamFetch(session, source, run, cursor);
     const { entry } = session;
     const { start, end } = byteRangeOf(run, this.settings.blockSize, entry.size);
     if (readAhead) this.readAheadInFlight++;
@@ -385,6 +416,101 @@ export class BlobReader {
     // Read-ahead nobody waits for must not surface as an unhandled rejection.
     flight.promise.catch((err: unknown) => {
       if (readAhead && !session.abort.signal.aborted) this.logger.debug('read-ahead failed', { digest: entry.digest, error: err as Error });
+    });
+    for (let b = run.first; b <= run.last; b++) session.inflight.set(b, flight);
+  }
+
+  /**
+   * A read-ahead run streamed into the cache: pieces are gathered into batches of whole blocks,
+   * each written with one writev and recorded, and waiters of those blocks are let go, while the
+   * rest of the answer is still arriving. No copy of the bytes in JS. A failed batch write fails
+   * the run: its readers retry with a buffered request, which can serve from memory.
+   */
+  private startStreamFetch(session: BlobSession, source: RangeSource, run: BlockRange, cursor?: Cursor): void {
+    const { entry } = session;
+    const bs = this.settings.blockSize;
+    const { start, end } = byteRangeOf(run, bs, entry.size);
+    this.readAheadInFlight++;
+    entry.retain();
+    if (cursor) cursor.inFlight++;
+    const done: FetchedRun = { first: run.first, data: EMPTY, persisted: true };
+    let stored = run.first; // blocks before this one are in the cache
+    let failure: unknown;
+    const waiters: { block: number; resolve: (r: FetchedRun) => void; reject: (err: unknown) => void }[] = [];
+    const flight: InFlight = {
+      promise: undefined as unknown as Promise<FetchedRun>,
+      readAhead: true,
+      until: (block) => {
+        if (block < stored) return Promise.resolve(done);
+        if (failure !== undefined) return Promise.reject(failure);
+        return new Promise((resolve, reject) => waiters.push({ block, resolve, reject }));
+      },
+    };
+    let pieces: Buffer[] = [];
+    let pending = 0;
+    const flush = async (final: boolean): Promise<void> => {
+      const length = final ? pending : pending - (pending % bs);
+      if (length === 0) return;
+      const batch: Buffer[] = [];
+      let need = length;
+      let used = 0;
+      while (need > 0) {
+        const piece = pieces[used] as Buffer;
+        if (piece.length <= need) {
+          batch.push(piece);
+          need -= piece.length;
+          used++;
+        } else {
+          batch.push(piece.subarray(0, need));
+          pieces[used] = piece.subarray(need);
+          need = 0;
+        }
+      }
+      pieces = pieces.slice(used);
+      pending -= length;
+      const count = Math.ceil(length / bs);
+      await entry.writeBlocks(stored, batch);
+      this.counters.bytesFetched += length;
+      for (let b = stored; b < stored + count; b++) if (session.inflight.get(b) === flight) session.inflight.delete(b);
+      stored += count;
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        const w = waiters[i] as (typeof waiters)[number];
+        if (w.block < stored) {
+          waiters.splice(i, 1);
+          w.resolve(done);
+        }
+      }
+    };
+    const sink = (piece: Buffer): Promise<void> | undefined => {
+      pieces.push(piece);
+      pending += piece.length;
+      return pending >= STREAM_BATCH || pieces.length >= STREAM_BATCH_PIECES ? flush(false) : undefined;
+    };
+    flight.promise = (async (): Promise<FetchedRun> => {
+      try {
+        this.counters.requests++;
+        const got = await (source.streamBlobRange as NonNullable<RangeSource['streamBlobRange']>)(session.descriptor, start, end - start, sink, {
+          signal: session.abort.signal,
+        });
+        if (got !== end - start) {
+          throw new DigestMismatchError(entry.digest, `${got} bytes at offset ${start} instead of ${end - start}`, 'blob range');
+        }
+        await flush(true);
+        if (entry.allPresent && !entry.complete) this.verifyInBackground(entry, source);
+        return done;
+      } catch (err) {
+        failure = entry.failure ?? err;
+        for (const w of waiters.splice(0)) w.reject(failure);
+        throw failure;
+      } finally {
+        for (let b = run.first; b <= run.last; b++) if (session.inflight.get(b) === flight) session.inflight.delete(b);
+        this.readAheadInFlight--;
+        if (cursor) cursor.inFlight--;
+        entry.release();
+      }
+    })();
+    flight.promise.catch((err: unknown) => {
+      if (!session.abort.signal.aborted) this.logger.debug('read-ahead failed', { digest: entry.digest, error: err as Error });
     });
     for (let b = run.first; b <= run.last; b++) session.inflight.set(b, flight);
   }

@@ -206,11 +206,39 @@ export class RepositoryTarget implements WritableTarget {
    * a reader that recycles its buffers must be able to hand them in.
    */
   async fetchBlobRangeInto(descriptor: Descriptor, offset: number, target: Buffer, options: FetchOptions = {}): Promise<number> {
-    const wanted = clampRange(descriptor.size, offset, target.length);
+    let filled = 0;
+    return this.streamBlobRange(
+      descriptor,
+      offset,
+      target.length,
+      (piece) => {
+        // Buffer#copy validates and slices in JS; a typed-array set is one memcpy.
+        target.set(piece, filled);
+        filled += piece.length;
+      },
+      options,
+    );
+  }
+
+  /**
+   * The bytes [offset, offset+length) clamped to the blob's size, handed to `sink` in blob order
+   * as they arrive (pieces of the answer, the sink's to keep; no copy here), with the same checks
+   * as fetchBlobRange. A sink that returns a promise pauses the answer until it settles. Returns
+   * the count. Why: a reader can then write a large request to its cache while it streams, with
+   * memory bounded by what it batches instead of by the request's size.
+   */
+  async streamBlobRange(
+    descriptor: Descriptor,
+    offset: number,
+    length: number,
+    sink: (piece: Buffer) => void | Promise<void>,
+    options: FetchOptions = {},
+  ): Promise<number> {
+    const wanted = clampRange(descriptor.size, offset, length);
     if (!wanted) return 0;
     let next: ByteRange = wanted;
     for (;;) {
-      const got = await this.fetchRangeOnce(descriptor, next, target, next.start - wanted.start, options.signal);
+      const got = await this.fetchRangeOnce(descriptor, next, sink, options.signal);
       const end = next.start + got;
       if (end > wanted.end) break;
       next = { start: end, end: wanted.end };
@@ -222,7 +250,7 @@ export class RepositoryTarget implements WritableTarget {
    * One request for `range`: the bytes from range.start on, at most up to range.end, written to
    * `out` from `outAt`; returns how many arrived.
    */
-  private async fetchRangeOnce(descriptor: Descriptor, range: ByteRange, out: Buffer, outAt: number, signal?: AbortSignal): Promise<number> {
+  private async fetchRangeOnce(descriptor: Descriptor, range: ByteRange, sink: (piece: Buffer) => void | Promise<void>, signal?: AbortSignal): Promise<number> {
     const what = `blob ${this.description}@${descriptor.digest}`;
     const res = await this.getBlob(descriptor, { range: rangeHeader(range), 'accept-encoding': 'identity' }, signal);
     if (res.status === 206) {
@@ -235,7 +263,7 @@ export class RepositoryTarget implements WritableTarget {
         );
       }
       // A shorter answer is completed by the caller; a longer one is cut.
-      return this.readSlice(res, cr.start, { start: range.start, end: Math.min(range.end, cr.end) }, out, outAt, descriptor.digest, what);
+      return this.readSlice(res, cr.start, { start: range.start, end: Math.min(range.end, cr.end) }, sink, descriptor.digest, what);
     }
     if (res.status === 200) {
       this.client.noteRangeSupport(false);
@@ -244,7 +272,7 @@ export class RepositoryTarget implements WritableTarget {
         dropBody(res);
         throw new DigestMismatchError(descriptor.digest, `${declared} bytes instead of ${descriptor.size}`, what);
       }
-      return this.readSlice(res, 0, range, out, outAt, descriptor.digest, what);
+      return this.readSlice(res, 0, range, sink, descriptor.digest, what);
     }
     if (res.status === 416) {
       const cr = parseContentRange(header(res, 'content-range'));
@@ -256,11 +284,18 @@ export class RepositoryTarget implements WritableTarget {
   }
 
   /**
-   * Bytes `want` of a body that starts at blob offset `bodyStart`, copied to `out` from `outAt`
-   * (the one copy on this path); stops reading (dropping the rest of the body) as soon as they
-   * are in: a server that ignored Range sends everything.
+   * Bytes `want` of a body that starts at blob offset `bodyStart`, handed to `sink` in order;
+   * stops reading (dropping the rest of the body) as soon as they are in: a server that ignored
+   * Range sends everything.
    */
-  private async readSlice(res: HttpResponse, bodyStart: number, want: ByteRange, out: Buffer, outAt: number, digest: string, what: string): Promise<number> {
+  private async readSlice(
+    res: HttpResponse,
+    bodyStart: number,
+    want: ByteRange,
+    sink: (piece: Buffer) => void | Promise<void>,
+    digest: string,
+    what: string,
+  ): Promise<number> {
     const stats = this.client.session.transport.stats;
     const count = want.end - want.start + 1;
     let pos = bodyStart; // blob offset of the next byte to arrive
@@ -271,9 +306,9 @@ export class RepositoryTarget implements WritableTarget {
         const from = Math.max(want.start - pos, 0);
         const to = Math.min(chunk.length, want.end + 1 - pos);
         if (to > from) {
-          // Buffer#copy validates and slices in JS; a typed-array set is one memcpy.
-          out.set(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to), outAt + filled);
+          const pending = sink(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
           filled += to - from;
+          if (pending) await pending;
         }
         pos += chunk.length;
         if (filled === count) break; // leaving the loop destroys the body: the rest is not downloaded

@@ -381,6 +381,96 @@ test('closing the cache under a read in flight: the read gets its own bytes, lat
   await expect(readAt(h, 0, 10)).rejects.toThrow(/closed/);
 });
 
+describe('a source that streams read-ahead into the cache (streamBlobRange)', () => {
+  /** Streams the plain fetch in 64 KiB pieces; `gate` (when set) holds the stream at that offset. */
+  class StreamingSource extends MemorySource {
+    gate: { at: number; open: Promise<void> } | undefined;
+    streamed = 0;
+    async streamBlobRange(
+      descriptor: typeof this.descriptor,
+      offset: number,
+      length: number,
+      sink: (piece: Buffer) => void | Promise<void>,
+      options?: { signal?: AbortSignal },
+    ): Promise<number> {
+      this.streamed++;
+      const bytes = await this.fetchBlobRange(descriptor, offset, length, options);
+      for (let at = 0; at < bytes.length; at += 64 * K) {
+        if (this.gate && offset + at >= this.gate.at) await this.gate.open;
+        const pending = sink(bytes.subarray(at, at + 64 * K));
+        if (pending) await pending;
+      }
+      return bytes.length;
+    }
+  }
+
+  test('a sequential read gets the right bytes with few, large requests, and the blob completes', async () => {
+    const { reader, cache } = setup({ maxStreamRequestSize: 8 * M, maxReadAhead: 16 * M });
+    const source = new StreamingSource(pseudoRandomBytes(40 * M + 5));
+    const h = await openHandle(reader, source);
+    const copy = Buffer.alloc(source.data.length);
+    for (let pos = 0; pos < copy.length; ) pos += await h.read(copy.subarray(pos), 128 * K, pos);
+    expect(copy.equals(source.data)).toBe(true);
+    expect(source.bytesSent).toBe(source.data.length); // nothing fetched twice
+    expect(source.streamed).toBeGreaterThan(0);
+    expect(Math.max(...source.ranges.map((r) => r.length))).toBe(8 * M); // beyond maxRequestSize (2 MiB)
+    expect(source.ranges.length).toBeLessThan(20);
+    for (let i = 0; i < 100 && !cache.blobs.info(source.descriptor.digest)?.complete; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(cache.blobs.info(source.descriptor.digest)?.complete).toBe(true);
+  });
+
+  test('a read waits for its block only, not for the rest of the streamed request', async () => {
+    const { reader } = setup({ sequentialThreshold: 256 * K, maxStreamRequestSize: 16 * M, initialReadAhead: 16 * M, maxDemandFetch: 0 });
+    const source = new StreamingSource(pseudoRandomBytes(32 * M));
+    let open!: () => void;
+    source.gate = { at: 12 * M, open: new Promise<void>((resolve) => (open = resolve)) };
+    const h = await openHandle(reader, source);
+    for (let pos = 0; pos < M; pos += 128 * K) await readAt(h, pos, 128 * K); // starts read-ahead from 1 MiB
+    const streamedRun = source.ranges.find((r) => r.length > 8 * M);
+    expect(streamedRun).toBeDefined();
+    // 4 MiB is inside the streamed run, which is held at 12 MiB: the read must not wait for it.
+    const got = await readAt(h, 4 * M, 128 * K);
+    expect(got.equals(source.data.subarray(4 * M, 4 * M + 128 * K))).toBe(true);
+    open();
+    expect((await readAt(h, 20 * M, 128 * K)).equals(source.data.subarray(20 * M, 20 * M + 128 * K))).toBe(true);
+  });
+
+  test('a stream that breaks midway keeps what it stored; the reader of a later block fetches it again', async () => {
+    const { reader } = setup({ sequentialThreshold: 256 * K, maxStreamRequestSize: 16 * M, initialReadAhead: 16 * M, maxDemandFetch: 0 });
+    const source = new StreamingSource(pseudoRandomBytes(32 * M));
+    let fail!: (err: Error) => void;
+    source.gate = { at: 6 * M, open: new Promise<void>((_, reject) => (fail = reject)) };
+    const h = await openHandle(reader, source);
+    for (let pos = 0; pos < M; pos += 128 * K) await readAt(h, pos, 128 * K);
+    const later = readAt(h, 10 * M, 128 * K); // waits on the streamed run, past the break
+    await new Promise((r) => setTimeout(r, 20));
+    fail(new OcifsError('UNREACHABLE', 'connection reset'));
+    expect((await later).equals(source.data.subarray(10 * M, 10 * M + 128 * K))).toBe(true);
+    source.gate = undefined;
+    const requests = source.requests;
+    expect((await readAt(h, 3 * M, 128 * K)).equals(source.data.subarray(3 * M, 3 * M + 128 * K))).toBe(true);
+    expect(source.requests).toBe(requests); // stored before the break
+  });
+
+  test('wrong bytes in a streamed request: the blob is purged once whole and reads fail', async () => {
+    const { reader, cache } = setup({ maxStreamRequestSize: 8 * M });
+    const source = new StreamingSource(pseudoRandomBytes(12 * M));
+    source.corrupt = (bytes, offset) => {
+      if (offset <= 9 * M && offset + bytes.length > 9 * M) bytes[9 * M - offset] = bytes[9 * M - offset]! ^ 1;
+    };
+    const h = await openHandle(reader, source);
+    // Reads succeed until the last block arrives and the digest is checked; then all fail.
+    let failure: unknown;
+    for (let pos = 0; pos < 12 * M && !failure; pos += 128 * K) failure = await readAt(h, pos, 128 * K).then(() => undefined, (err: unknown) => err);
+    for (let i = 0; i < 300 && !failure; i++) {
+      failure = await readAt(h, 11 * M, 10).then(() => undefined, (err: unknown) => err);
+      if (!failure) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(failure).toBeInstanceOf(DigestMismatchError);
+    expect(cache.blobs.info(source.descriptor.digest)).toBeUndefined();
+  });
+});
+
 describe('pins and sharing', () => {
   test('an open blob is not evicted; once closed it may be', async () => {
     const { reader, cache } = setup();

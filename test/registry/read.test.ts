@@ -112,6 +112,28 @@ describe('blobs', () => {
     expect(target.subarray(got).every((b) => b === 0xee)).toBe(true); // nothing written past the count
   });
 
+  test('streamBlobRange hands the answer over in order, without a copy, and waits for a slow sink', async () => {
+    const pieces: Buffer[] = [];
+    let slow = 0;
+    const got = await repo.streamBlobRange(big.desc, 1000, 250_000, async (piece) => {
+      pieces.push(piece);
+      if (pieces.length % 2 === 0) {
+        slow++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+    expect(got).toBe(250_000);
+    expect(Buffer.concat(pieces).equals(big.bytes.subarray(1000, 251_000))).toBe(true);
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(slow).toBeGreaterThan(0);
+  });
+
+  test('streamBlobRange clamps to the blob and stops at its end', async () => {
+    const pieces: Buffer[] = [];
+    expect(await repo.streamBlobRange(big.desc, 299_000, 10_000, (p) => void pieces.push(p))).toBe(1000);
+    expect(Buffer.concat(pieces).equals(big.bytes.subarray(299_000))).toBe(true);
+  });
+
   test('a range past the end is empty, without a request', async () => {
     const before = client.stats.requests;
     expect((await repo.fetchBlobRange(big.desc, 300_000, 10)).length).toBe(0);
