@@ -525,19 +525,22 @@ export class BlobEntry {
 
   /**
    * Stores bytes that start at block `first` and cover whole blocks (the blob's last block may be
-   * short): written to the file first, recorded in SQLite after.
+   * short): written to the file first, recorded in SQLite after. `data` may be a list of chunks
+   * that follow each other (a streamed answer), written with one writev and never concatenated.
    */
-  async writeBlocks(first: number, data: Buffer): Promise<void> {
+  async writeBlocks(first: number, data: Buffer | readonly Buffer[]): Promise<void> {
     this.assertUsable();
     const start = first * this.blockSize;
-    const count = Math.ceil(data.length / this.blockSize);
-    if (data.length === 0 || first + count > this.blockCount || (start + data.length !== this.size && data.length % this.blockSize !== 0)) {
-      throw new InvalidContentError(`bytes at ${start} (+${data.length}) of blob ${this.digest} are not whole blocks`);
+    const length = Buffer.isBuffer(data) ? data.length : data.reduce((sum, c) => sum + c.length, 0);
+    const count = Math.ceil(length / this.blockSize);
+    if (length === 0 || first + count > this.blockCount || (start + length !== this.size && length % this.blockSize !== 0)) {
+      throw new InvalidContentError(`bytes at ${start} (+${length}) of blob ${this.digest} are not whole blocks`);
     }
     this.retain();
     try {
       try {
-        await writeAt(this.fd, data, start);
+        if (Buffer.isBuffer(data)) await writeAt(this.fd, data, start);
+        else await writeChunksAt(this.fd, [...data], start);
       } catch (err) {
         throw localIOError(err, `cannot write cache file ${this.path}`);
       }
@@ -613,10 +616,17 @@ export class BlobEntry {
    * is reading finds them on disk): hashed from memory when they continue the prefix, otherwise
    * read back later. The catch-up holds a reference so the file stays open under it.
    */
-  private hashArrived(start: number, data: Buffer): void {
+  private hashArrived(start: number, data: Buffer | readonly Buffer[]): void {
     const running = this.running;
     if (!running) return;
-    running.offer(start, data);
+    if (Buffer.isBuffer(data)) running.offer(start, data);
+    else {
+      let at = start;
+      for (const chunk of data) {
+        if (!running.offer(at, chunk)) break;
+        at += chunk.length;
+      }
+    }
     if (running.hashed >= this.size || !this.hasBlock(Math.floor(running.hashed / this.blockSize))) return;
     this.retain();
     this.catchUp(running)
