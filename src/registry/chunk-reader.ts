@@ -1,10 +1,28 @@
 /**
- * Reads a stream in pieces of a chosen size (the chunks of a chunked upload), so a chunk can be
- * sent with a known Content-Length. `ChunkPrefetcher` reads the next chunk while the current one
- * is on the wire: reading and hashing overlap with sending, at the cost of one more chunk in
- * memory.
+ * The chunks of a chunked upload: how large they are (`chunkSizeFor`) and how their bytes are
+ * taken from the blob's one source stream (`ChunkReader`), each chunk streamed as a request body
+ * with a known Content-Length rather than gathered in memory first.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+
+const MiB = 1024 * 1024;
+/** A large blob goes up in about this many PATCHes. */
+export const TARGET_CHUNKS = 8;
+/** Chunks grown for a large blob stop at this size (what a kill mid-PATCH can cost). */
+export const MAX_SCALED_CHUNK = 256 * MiB;
+
+/**
+ * The chunk size for a blob: the configured size, grown for large blobs to about
+ * 1/TARGET_CHUNKS of the blob (whole MiB, at most MAX_SCALED_CHUNK), never below the
+ * registry's minimum. Why: every PATCH is a round trip in which the registry (distribution
+ * 2.8) sits ~60 ms idle storing its hash state; 64 chunks of 16 MiB left 3.7 s idle per GiB
+ * (push at 0.75x skopeo's one streamed PATCH). Eight chunks keep that under 0.5 s while an
+ * interrupted push still resumes from a chunk boundary.
+ */
+export function chunkSizeFor(blobSize: number, configured: number, registryMin = 0): number {
+  const scaled = Math.min(MAX_SCALED_CHUNK, Math.floor(blobSize / TARGET_CHUNKS / MiB) * MiB);
+  return Math.max(configured, registryMin, scaled, 1);
+}
 
 /**
  * A piece of the stream as the source's own buffers, not joined: why, joining 16 MiB per chunk
@@ -17,14 +35,22 @@ export interface Chunk {
 }
 
 const NO_BYTES: Chunk = Object.freeze({ parts: [], length: 0 });
+/** Most bytes gathered per step of a chunk body. */
+const BODY_PIECE = MiB;
 
 export class ChunkReader {
   private readonly iterator: AsyncIterator<unknown>;
   private pending: Buffer | undefined;
   private ended = false;
+  /** Bytes given out so far (by `read` and by chunk bodies). */
+  private taken = 0;
 
   constructor(private readonly stream: Readable) {
     this.iterator = stream[Symbol.asyncIterator]();
+  }
+
+  get position(): number {
+    return this.taken;
   }
 
   /** Up to `size` bytes: fewer only at the end of the stream, empty once it has ended. */
@@ -48,53 +74,35 @@ export class ChunkReader {
       have += take;
       if (take < chunk.length) this.pending = chunk.subarray(take);
     }
+    this.taken += have;
     return have === 0 ? NO_BYTES : { parts, length: have };
+  }
+
+  /**
+   * The next `length` bytes as a stream (a request body), read as it is consumed. It fails
+   * with `short()` when the source ends first, and with the source's own error.
+   */
+  body(length: number, short: () => Error): Readable {
+    const reader = this;
+    async function* pieces(): AsyncGenerator<Buffer> {
+      let left = length;
+      while (left > 0) {
+        const chunk = await reader.read(Math.min(left, BODY_PIECE));
+        if (chunk.length === 0) throw short();
+        left -= chunk.length;
+        yield* chunk.parts;
+      }
+    }
+    return Readable.from(pieces(), { objectMode: false });
+  }
+
+  /** Whether the stream holds more bytes (reads one, so only at the end). */
+  async hasMore(): Promise<boolean> {
+    return (await this.read(1)).length > 0;
   }
 
   /** Stops reading and releases the stream (closing its file). */
   close(): void {
     if (!this.stream.destroyed) this.stream.destroy();
-  }
-}
-
-/** Chunks of `chunkSize` covering `total` bytes of a stream, each read while the previous one is used. */
-export class ChunkPrefetcher {
-  private readonly reader: ChunkReader;
-  private remaining: number;
-  private ahead: Promise<Chunk> | undefined;
-
-  constructor(
-    stream: Readable,
-    private readonly chunkSize: number,
-    total: number,
-  ) {
-    this.reader = new ChunkReader(stream);
-    this.remaining = total;
-  }
-
-  /** The next chunk (empty when `total` bytes were given out, or the stream ended early). */
-  async next(): Promise<Chunk> {
-    const chunk = await (this.ahead ?? this.readOne());
-    this.ahead = undefined;
-    this.remaining -= chunk.length;
-    if (this.remaining > 0 && chunk.length > 0) {
-      this.ahead = this.readOne();
-      this.ahead.catch(() => undefined); // surfaces at the next call; never unhandled
-    }
-    return chunk;
-  }
-
-  /** Whether the stream holds more than `total` bytes. */
-  async hasMore(): Promise<boolean> {
-    if (this.ahead) await this.ahead.catch(() => undefined);
-    return (await this.reader.read(1)).length > 0;
-  }
-
-  close(): void {
-    this.reader.close();
-  }
-
-  private readOne(): Promise<Chunk> {
-    return this.reader.read(Math.min(this.chunkSize, Math.max(this.remaining, 0)));
   }
 }

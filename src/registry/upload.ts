@@ -1,7 +1,9 @@
 /**
  * Blob uploads (distribution spec "Pushing blobs"): HEAD first; cross-repository mount; small
  * blobs monolithic (POST, then one PUT ?digest=); large ones chunked (POST, PATCH in order
- * following every Location and OCI-Chunk-Min-Length, PUT ?digest=). A chunked session is
+ * following every Location and OCI-Chunk-Min-Length, PUT ?digest=); chunks grow with the blob
+ * (about eight per large blob, see chunkSizeFor) and each is streamed from the source as it is
+ * sent, so none is held in memory. A chunked session is
  * remembered after every chunk, so the next push of the same digest continues from the offset
  * the registry reports (GET on the session: 204 + `Range: 0-N`) instead of starting over,
  * which ORAS cannot. A PATCH that fails is never repeated blindly: the registry is asked
@@ -14,7 +16,7 @@ import type { Logger } from '../log.js';
 import type { BlobSource, PushBlobOptions, PushBlobResult } from '../oci/target.js';
 import type { Descriptor } from '../oci/types.js';
 import { VerifyingStream } from '../ref/digest.js';
-import { ChunkPrefetcher, type Chunk } from './chunk-reader.js';
+import { ChunkReader, chunkSizeFor } from './chunk-reader.js';
 import { uploadedBytes } from './content-range.js';
 import { isRetryableStatus, nextRetryDelay, type RetryPolicy } from './retry.js';
 import { repositoryScope } from './scope.js';
@@ -30,6 +32,13 @@ export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
  * distribution then refuses to resume that session.
  */
 export const ABORT_GRACE_MS = 5_000;
+/** A PATCH on the wire gets longer to finish when its chunk is large: as if sent at this rate. */
+const SLOWEST_RATE_BYTES_PER_MS = 16 * 1024; // 16 MB/s
+
+/** How long a cancelled PATCH of `length` bytes may go on: a 128 MiB chunk gets ~8 s. */
+export function graceFor(length: number): number {
+  return Math.max(ABORT_GRACE_MS, Math.ceil(length / SLOWEST_RATE_BYTES_PER_MS));
+}
 export const DEFAULT_MONOLITHIC_MAX = 32 * 1024 * 1024;
 
 export interface UploadContext {
@@ -73,11 +82,6 @@ export async function pushBlob(ctx: UploadContext, desc: Descriptor, source: Blo
   if (desc.size <= ctx.monolithicMax) return monolithic(ctx, desc, source, session, options);
   session ??= await startUpload(ctx, desc, signal);
   return chunked(ctx, desc, source, session, 0, 'uploaded', options);
-}
-
-/** A chunk's own buffers as a request body, once per try (no joined copy). */
-function streamOf(chunk: Chunk): () => Readable {
-  return () => Readable.from(chunk.parts, { objectMode: false });
 }
 
 function subject(ctx: UploadContext, desc: Descriptor): RequestSubject {
@@ -305,38 +309,48 @@ async function chunked(
 ): Promise<PushBlobResult> {
   const { signal } = options;
   const key = uploadKey(ctx.session.registry, ctx.repository, desc.digest);
-  const chunkSize = Math.max(ctx.chunkSize, session.minChunk, 1);
+  const chunkSize = chunkSizeFor(desc.size, ctx.chunkSize, session.minChunk);
   const attempts = new Attempts(ctx.retry, signal);
   let location = session.location;
   let offset = startOffset;
   let bytesSent = 0;
   // From the start, the bytes are checked as they are read: a wrong source fails before the PUT.
-  const open = (from: number) => new ChunkPrefetcher(from === 0 ? verified(source.open(0), desc) : source.open(from), chunkSize, desc.size - from);
+  // Reopened elsewhere (a resume, a chunk sent again), the registry's digest check at the PUT remains.
+  const open = (from: number) => new ChunkReader(from === 0 ? verified(source.open(0), desc) : source.open(from));
   let reader = open(offset);
-  /** Read from the source but not yet acknowledged by the registry. */
-  let chunk: Chunk | undefined;
+  /** Where `reader` was opened in the blob. */
+  let readerBase = offset;
+  /** Where `reader` stands in the blob; -1 after a failed chunk, whose body may have been read partly. */
+  let readerAt = offset;
   await ctx.uploadState.set(key, location);
   try {
     while (offset < desc.size) {
       // Stop between chunks: the saved session then matches what the registry holds.
       if (signal?.aborted) throw abortedError(signal);
-      chunk ??= await reader.next();
-      if (chunk.length === 0) {
-        throw new DigestMismatchError(desc.digest, `${offset} bytes instead of ${desc.size}`, 'blob source');
+      if (readerAt !== offset) {
+        reader.close();
+        reader = open(offset);
+        readerBase = readerAt = offset;
       }
+      const length = Math.min(chunkSize, desc.size - offset);
+      const from = reader;
+      const base = readerBase;
+      const start = offset;
+      const short = () => new DigestMismatchError(desc.digest, `${base + from.position} bytes instead of ${desc.size}`, 'blob source');
       let failure: unknown;
-      const patchSignal = lingering(signal, ABORT_GRACE_MS);
+      const patchSignal = lingering(signal, graceFor(length));
       try {
-        bytesSent += chunk.length;
+        bytesSent += length;
         const res = await ctx.session.send({
           method: 'PATCH',
           url: location,
           headers: {
             'content-type': 'application/octet-stream',
-            'content-range': `${offset}-${offset + chunk.length - 1}`,
-            'content-length': String(chunk.length),
+            'content-range': `${offset}-${offset + length - 1}`,
+            'content-length': String(length),
           },
-          body: streamOf(chunk),
+          // Streamed from the source as it is sent: no chunk is held in memory.
+          body: () => from.body(length, short),
           scopes: pushScopes(ctx),
           retry: false,
           signal: patchSignal.signal,
@@ -344,9 +358,9 @@ async function chunked(
         if (res.status === 202) {
           await discard(res);
           location = locationOf(res, location);
-          offset += chunk.length;
-          options.onProgress?.(chunk.length);
-          chunk = undefined;
+          offset += length;
+          readerAt = offset;
+          options.onProgress?.(length);
           await ctx.uploadState.set(key, location);
           const held = uploadedBytes(header(res, 'range'));
           if (held === undefined || held === offset) continue;
@@ -362,6 +376,8 @@ async function chunked(
       } finally {
         patchSignal.dispose();
       }
+      // The body may have been read partly (or not at all): the reader is reopened where needed.
+      readerAt = -1;
       // Something went wrong mid-chunk: ask the registry where it stands and go on from there.
       if (!(await attempts.again())) throw failure;
       const status = await sessionStatus(ctx, location, desc, signal);
@@ -372,27 +388,16 @@ async function chunked(
         const fresh = await startUpload(ctx, desc, signal);
         location = fresh.location;
         await ctx.uploadState.set(key, location);
-        reader.close();
         offset = 0;
-        chunk = undefined;
         outcome = 'uploaded';
-        reader = open(0);
         continue;
       }
       ctx.logger.debug('continuing a chunked upload from the registry offset', { digest: desc.digest, offset: status.held, error: failure as Error });
       location = status.location;
       await ctx.uploadState.set(key, location);
-      if (chunk && status.held === offset + chunk.length) {
-        // The chunk arrived; only its answer was lost.
-        options.onProgress?.(chunk.length);
-        offset = status.held;
-        chunk = undefined;
-      } else if (status.held !== offset) {
-        reader.close();
-        offset = status.held;
-        chunk = undefined;
-        reader = open(offset);
-      } // else: the registry has none of this chunk: send it again
+      // The chunk may have arrived with only its answer lost; or the registry holds none of it.
+      if (status.held === start + length && offset === start) options.onProgress?.(length);
+      offset = status.held;
     }
     if (await reader.hasMore()) throw new DigestMismatchError(desc.digest, `more than ${desc.size} bytes`, 'blob source');
   } finally {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { ChunkPrefetcher, ChunkReader } from '../../src/registry/chunk-reader.js';
+import { buffer as readAll } from 'node:stream/consumers';
+import { ChunkReader, chunkSizeFor } from '../../src/registry/chunk-reader.js';
 
 function streamOf(bytes: Buffer, piece: number): Readable {
   const pieces: Buffer[] = [];
@@ -32,36 +33,62 @@ describe('ChunkReader', () => {
   });
 });
 
-describe('ChunkPrefetcher', () => {
-  test('gives exactly `total` bytes in chunks and tells whether the stream had more', async () => {
-    const p = new ChunkPrefetcher(streamOf(data, 37), 300, 900);
-    const sizes: number[] = [];
-    for (let c = await p.next(); c.length; c = await p.next()) sizes.push(c.length);
-    expect(sizes).toEqual([300, 300, 300]);
-    expect(await p.hasMore()).toBe(true);
-    const exact = new ChunkPrefetcher(streamOf(data, 37), 300, 1000);
-    while ((await exact.next()).length);
-    expect(await exact.hasMore()).toBe(false);
+describe('ChunkReader.body', () => {
+  const short = () => new Error('source too short');
+
+  test.each([
+    [7, 300],
+    [100, 1000],
+    [1000, 250],
+  ])('pieces of %i streamed as bodies of %i bytes, each exactly its length', async (piece, size) => {
+    const r = new ChunkReader(streamOf(data, piece));
+    const bodies: Buffer[] = [];
+    for (let at = 0; at < data.length; at += size) {
+      const body = await readAll(r.body(Math.min(size, data.length - at), short));
+      expect(body.length).toBe(Math.min(size, data.length - at));
+      bodies.push(body);
+      expect(r.position).toBe(at + body.length);
+    }
+    expect(Buffer.concat(bodies).equals(data)).toBe(true);
+    expect(await r.hasMore()).toBe(false);
   });
 
-  test('a stream that ends early gives a short last chunk, then empty', async () => {
-    const p = new ChunkPrefetcher(streamOf(data, 100), 400, 5000);
-    expect((await p.next()).length).toBe(400);
-    expect((await p.next()).length).toBe(400);
-    expect((await p.next()).length).toBe(200);
-    expect((await p.next()).length).toBe(0);
+  test('a body longer than what is left fails with the given error', async () => {
+    const r = new ChunkReader(streamOf(data, 64));
+    await readAll(r.body(900, short));
+    await expect(readAll(r.body(200, short))).rejects.toThrow('source too short');
   });
 
-  test('a source error surfaces at the next chunk, and closing mid-prefetch leaves nothing unhandled', async () => {
+  test('hasMore tells a stream longer than expected', async () => {
+    const r = new ChunkReader(streamOf(data, 64));
+    await readAll(r.body(999, short));
+    expect(await r.hasMore()).toBe(true);
+  });
+
+  test('a source error fails the body', async () => {
     async function* failing() {
       yield Buffer.alloc(100);
       throw new Error('disk gone');
     }
-    const p = new ChunkPrefetcher(Readable.from(failing()), 100, 1000);
-    expect((await p.next()).length).toBe(100);
-    await expect(p.next()).rejects.toThrow('disk gone');
-    const q = new ChunkPrefetcher(streamOf(data, 10), 100, 1000);
-    await q.next();
-    q.close();
+    const r = new ChunkReader(Readable.from(failing()));
+    await expect(readAll(r.body(500, short))).rejects.toThrow('disk gone');
+    r.close();
+  });
+});
+
+describe('chunkSizeFor', () => {
+  const MiB = 1024 * 1024;
+  test.each<[string, number, number, number, number]>([
+    ['a small blob keeps the configured size', 5 * 64 * 1024, 64 * 1024, 0, 64 * 1024],
+    ['below 8 MiB nothing grows', 8 * MiB - 1, 64 * 1024, 0, 64 * 1024],
+    ['96 MiB with 16 MiB chunks: 16 MiB', 96 * MiB, 16 * MiB, 0, 16 * MiB],
+    ['1 GiB: eight chunks of 128 MiB', 1024 * MiB, 16 * MiB, 0, 128 * MiB],
+    ['1 GiB + a bit: whole MiB', 1024 * MiB + 12345, 16 * MiB, 0, 128 * MiB],
+    ['10 GiB: capped at 256 MiB', 10 * 1024 * MiB, 16 * MiB, 0, 256 * MiB],
+    ['a configured size above the cap stays', 10 * 1024 * MiB, 512 * MiB, 0, 512 * MiB],
+    ["the registry's minimum wins", 100, 64 * 1024, 5 * MiB, 5 * MiB],
+    ['never zero', 0, 0, 0, 1],
+  ])('%s', (_name, size, configured, min, expected) => {
+    expect(chunkSizeFor(size, configured, min)).toBe(expected);
   });
 });

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from '
 import type { BlobSource } from '../../src/oci/target.js';
 import { MediaType } from '../../src/oci/types.js';
 import { FileUploadStateStore, RegistryClient, StaticCredentials, uploadKey, type RegistryClientOptions } from '../../src/registry/index.js';
+import { graceFor } from '../../src/registry/upload.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { blobOf, bufferSource, pushArtifact, randomBlob, readAll } from './fixtures.js';
 
@@ -128,6 +129,31 @@ describe('blob uploads', () => {
     expect(await repo.exists(small.desc)).toBe(false);
   });
 
+  test('a large blob goes up in about eight chunks, each streamed with its exact length', async () => {
+    const repo = client().repository('registry-upload/scaled');
+    const MiB = 1024 * 1024;
+    const blob = randomBlob(17 * MiB + 5);
+    const before = proxy.requests.length;
+    const result = await repo.pushBlob(blob.desc, bufferSource(blob.bytes, 300_000));
+    expect(result).toEqual({ outcome: 'uploaded', bytesSent: blob.bytes.length });
+    const sent = proxy.requests.slice(before).filter((r) => r.method === 'PATCH');
+    // 17 MiB / 8 = 2 MiB chunks (whole MiB), not the configured 64 KiB: 9 round trips, not 273
+    expect(sent.map((r) => r.headers['content-range'])).toEqual(
+      Array.from({ length: 9 }, (_, i) => `${i * 2 * MiB}-${Math.min((i + 1) * 2 * MiB, blob.bytes.length) - 1}`),
+    );
+    expect(sent.map((r) => Number(r.headers['content-length']))).toEqual([...Array(8).fill(2 * MiB), MiB + 5]);
+    expect((await readAll(await repo.fetchBlob(blob.desc))).equals(blob.bytes)).toBe(true);
+  });
+
+  test('a source that ends inside a chunk fails with DIGEST_MISMATCH and commits nothing', async () => {
+    const repo = client().repository('registry-upload/short-source');
+    const blob = randomBlob(3 * CHUNK);
+    const err = await repo.pushBlob(blob.desc, bufferSource(blob.bytes.subarray(0, 2 * CHUNK + CHUNK / 2))).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect((err as Error).message).toMatch(new RegExp(`${2 * CHUNK + CHUNK / 2} bytes instead of ${3 * CHUNK}`));
+    expect(await repo.exists(blob.desc)).toBe(false);
+  });
+
   test('cross-repository mount: 201, no bytes sent', async () => {
     const c = client();
     const blob = randomBlob(200_000);
@@ -146,6 +172,17 @@ describe('blob uploads', () => {
     const result = await repo.pushBlob(blob.desc, bufferSource(blob.bytes), { mountFrom: ['registry-upload/nowhere', 'registry-upload/mount-src'] });
     expect(result.outcome).toBe('uploaded');
     expect((await readAll(await repo.fetchBlob(blob.desc))).equals(blob.bytes)).toBe(true);
+  });
+});
+
+describe('graceFor', () => {
+  test.each([
+    [0, 5_000],
+    [16 * 1024 * 1024, 5_000],
+    [128 * 1024 * 1024, 8_192],
+    [256 * 1024 * 1024, 16_384],
+  ])('a PATCH of %i bytes may finish for %i ms after a cancel', (length, ms) => {
+    expect(graceFor(length)).toBe(ms);
   });
 });
 
