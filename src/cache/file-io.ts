@@ -2,7 +2,7 @@
  * Positional file I/O on raw descriptors, as promises. Callback `fs.read`/`fs.write` are used
  * rather than FileHandle: a cached read is one pread straight into the caller's buffer.
  */
-import { fdatasync, fstat, read, write, writev } from 'node:fs';
+import { fdatasync, fstat, read, readSync, write, writev } from 'node:fs';
 import { Digester, type DigestAlgorithm } from '../ref/digest.js';
 
 function readOnce(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
@@ -16,6 +16,20 @@ export async function readAt(fd: number, buffer: Buffer, offset: number, length:
   let done = 0;
   while (done < length) {
     const n = await readOnce(fd, buffer, offset + done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/**
+ * readAt without the thread pool, for bytes known to be in the page cache (just written): one
+ * syscall on the calling thread, ~20 us for 128 KiB against ~60-120 us for the async round trip.
+ */
+export function readAtSync(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buffer, offset + done, length - done, position + done);
     if (n === 0) break;
     done += n;
   }

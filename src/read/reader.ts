@@ -291,7 +291,7 @@ export class BlobReader {
   }
 
   private async serve(entry: BlobEntry, buffer: Buffer, n: number, position: number, hit: boolean): Promise<number> {
-    const got = await entry.read(buffer, 0, n, position);
+    const got = entry.readWrittenSync(buffer, 0, n, position) ?? (await entry.read(buffer, 0, n, position));
     if (hit) this.counters.cacheHits++;
     else this.counters.cacheMisses++;
     this.counters.bytesServed += got;

@@ -414,3 +414,25 @@ describe('maintenance', () => {
     expect(() => a.metadata.getTag('r/x', 'v1')).toThrow(LocalIOError);
   });
 });
+
+describe('readWrittenSync', () => {
+  test('serves blocks this entry wrote, and nothing else', async () => {
+    const dir = tempDir();
+    const cache = open({ dir });
+    const bytes = pseudoRandomBytes(6 * BS);
+    const d = descriptorOf(bytes);
+    const entry = cache.blobs.acquire(d);
+    await entry.writeBlocks(0, bytes.subarray(0, 2 * BS));
+    const buffer = Buffer.alloc(BS);
+    expect(entry.readWrittenSync(buffer, 0, BS, BS / 2)).toBe(BS);
+    expect(buffer.equals(bytes.subarray(BS / 2, BS / 2 + BS))).toBe(true);
+    expect(entry.readWrittenSync(buffer, 0, BS, 2 * BS - 10)).toBeUndefined(); // runs into block 2
+    entry.release();
+
+    // Another entry (a reopen, another process) has not written them: the async path serves it.
+    const again = cache.blobs.acquire(d);
+    expect(again.hasBlock(0)).toBe(true);
+    expect(again.readWrittenSync(buffer, 0, 10, 0)).toBeUndefined();
+    again.release();
+  });
+});
