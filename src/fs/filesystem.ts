@@ -4,7 +4,7 @@
  * (TTL, negative and offline answers), manifests by digest, and the artifact tree built from a
  * manifest (artifact-tree.ts). Reads go to handles bound at open() to one blob.
  */
-import { constants } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import { lstat, open as openLocal, readdir as readLocalDir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError, OcifsError, isOcifsError, localIOError } from '../errors.js';
@@ -151,6 +151,12 @@ export class OciFilesystem implements FilesystemOps {
       if (length <= 0) return 0;
       return file.reader.read(buffer, Math.min(length, buffer.length), position);
     });
+  }
+
+  readCached(handle: number, buffer: Buffer, length: number, position: number): number | undefined {
+    const file = this.handles.get(handle);
+    if (length <= 0) return 0;
+    return file.reader.readSync?.(buffer, Math.min(length, buffer.length), position);
   }
 
   release(handle: number): Promise<void> {
@@ -574,8 +580,17 @@ async function openLocalFile(path: string): Promise<BlobHandle> {
   } catch (err) {
     throw localIOError(err, `opening ${path}`);
   }
+  const fd = file.fd;
   return {
     read: async (buffer, length, position) => (await file.read(buffer, 0, length, position)).bytesRead,
+    // Unpacked from a verified layer: always local.
+    readSync: (buffer, length, position) => {
+      try {
+        return readSync(fd, buffer, 0, length, position);
+      } catch (err) {
+        throw localIOError(err, `reading ${path}`);
+      }
+    },
     close: () => file.close(),
   };
 }

@@ -52,6 +52,12 @@ export interface FilesystemOps {
   readdirCached?(path: string): string[] | undefined;
   /** The value, `null` for "no such attribute", or `undefined`. */
   getxattrCached?(path: string, name: string): Buffer | null | undefined;
+  /**
+   * Optional: read() done synchronously when the bytes are in a verified local file, else
+   * undefined. It writes into `buffer` before returning, so it can serve the kernel's buffer
+   * directly: nothing can write into it after the answer. Throws as read() does.
+   */
+  readCached?(handle: number, buffer: Buffer, length: number, position: number): number | undefined;
   /** Called once after unmount: close caches, abort fetches. */
   close(): Promise<void>;
 }

@@ -29,6 +29,12 @@ export interface RegistrySource {
 /** An open blob; reads are served by src/read (cache, Range requests, read-ahead). */
 export interface BlobHandle {
   read(buffer: Buffer, length: number, position: number): Promise<number>;
+  /**
+   * Optional: the same read done synchronously when every byte is in a verified local file (a
+   * complete cached blob, a layout blob), else undefined without doing anything. One pread,
+   * straight into `buffer`: the FUSE adapter serves warm reads with it (no promise, no copy).
+   */
+  readSync?(buffer: Buffer, length: number, position: number): number | undefined;
   close(): Promise<void>;
 }
 

@@ -79,10 +79,16 @@ export interface AdapterOptions {
   logger: Logger;
   /** Deadline per request; 0 waits for ever. */
   timeoutMs: number;
+  /** Scratch buffers of async reads (tests pass their own to watch them). */
+  scratch?: ScratchPool;
 }
 
 /** The kernel refuses extended attribute values above this (XATTR_SIZE_MAX). */
 export const MAX_XATTR_BYTES = 65536;
+/** libfuse 2.9 asks for at most 128 KiB per read; larger asks get a buffer of their own. */
+const SCRATCH_SIZE = 128 * 1024;
+/** Free scratch buffers kept: reads in flight at once rarely exceed libfuse's threads. */
+const MAX_FREE_SCRATCH = 16;
 /** The only namespace the tree has attributes in; the kernel passes names with their prefix. */
 const USER_XATTR_PREFIX = 'user.';
 /** Access mode bits of open(2) flags (Node's constants lack O_ACCMODE). */
@@ -93,6 +99,7 @@ const MAX_HANDLE = 0x7fffffff;
 export function createFuseOperations(fs: FilesystemOps, options: AdapterOptions): FuseOperations {
   const { logger, timeoutMs } = options;
   const reporter = createErrorReporter(logger);
+  const scratchBuffers = options.scratch ?? new ScratchPool(SCRATCH_SIZE, MAX_FREE_SCRATCH);
 
   /** Runs one request: `done` on success, an errno on failure or at the deadline. */
   function run<T>(op: string, path: string, work: () => Promise<T>, done: (value: T) => void, fail: Done): void {
@@ -167,24 +174,45 @@ export function createFuseOperations(fs: FilesystemOps, options: AdapterOptions)
     },
 
     read(path, fd, buffer, length, position, cb) {
-      // The filesystem reads into our own buffer, copied into the kernel's only if we are still
-      // within the deadline: a read answered by timeout must never write into a reused buffer.
-      const scratch = Buffer.allocUnsafe(length);
+      // Warm reads (bytes in a verified local file): one synchronous pread straight into the
+      // kernel's buffer. It is finished before we answer, so it needs no deadline and no copy.
+      let direct: number | undefined;
+      try {
+        direct = fs.readCached?.(fd, buffer, length, position);
+      } catch (err) {
+        return cb(reporter.report('read', path, err));
+      }
+      if (direct !== undefined) {
+        if (!validCount(direct, length)) return cb(reporter.report('read', path, badCount(direct, length)));
+        return cb(direct);
+      }
+      // Otherwise the filesystem reads into a scratch buffer of ours, copied into the kernel's
+      // only if we are still within the deadline: a read answered by timeout must never write
+      // into the kernel's buffer (libfuse frees it once answered). The scratch goes back to the
+      // pool only when the read has finished, so a late read never writes into a reused one.
+      const scratch = scratchBuffers.take(length);
+      let finished = false;
       run(
         'read',
         path,
         async () => {
-          const count = await fs.read(fd, scratch, length, position);
-          if (!Number.isInteger(count) || count < 0 || count > length) {
-            throw new Error(`filesystem read returned ${count} for a ${length}-byte request`);
+          try {
+            const count = await fs.read(fd, scratch, length, position);
+            if (!validCount(count, length)) throw badCount(count, length);
+            return count;
+          } finally {
+            finished = true;
           }
-          return count;
         },
         (count) => {
           scratch.copy(buffer, 0, 0, count);
+          scratchBuffers.give(scratch);
           cb(count);
         },
-        cb,
+        (code) => {
+          if (finished) scratchBuffers.give(scratch);
+          cb(code);
+        },
       );
     },
 
@@ -249,6 +277,43 @@ export function createFuseOperations(fs: FilesystemOps, options: AdapterOptions)
     setxattr: (path, _name, _value, _position, _flags, cb) => readOnly('setxattr', path, cb),
     removexattr: (path, _name, cb) => readOnly('removexattr', path, cb),
   };
+}
+
+function validCount(count: number, length: number): boolean {
+  return Number.isInteger(count) && count >= 0 && count <= length;
+}
+
+function badCount(count: number, length: number): Error {
+  return new Error(`filesystem read returned ${count} for a ${length}-byte request`);
+}
+
+/**
+ * Scratch buffers for reads that may outlive their deadline. Reused rather than allocated per
+ * read: a fresh 128 KiB buffer is an mmap and 32 page faults each time. Larger asks (never
+ * from libfuse 2.9) get a buffer of their own.
+ */
+export class ScratchPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly maxFree: number,
+  ) {}
+
+  /** A buffer of at least `length` bytes (its contents are stale). */
+  take(length: number): Buffer {
+    if (length > this.size) return Buffer.allocUnsafeSlow(length);
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  /** Back to the pool; only once nothing can write into it any more. */
+  give(buffer: Buffer): void {
+    if (buffer.length === this.size && this.free.length < this.maxFree) this.free.push(buffer);
+  }
+
+  get freeCount(): number {
+    return this.free.length;
+  }
 }
 
 export function toFuseStat(a: NodeAttributes): FuseStat {

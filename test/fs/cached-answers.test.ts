@@ -8,13 +8,15 @@ import { OciFilesystem } from '../../src/fs/filesystem.js';
 import { referenceMount, registryMount, repositoryMount, type MountSource } from '../../src/fs/sources.js';
 import { silentLogger } from '../../src/log.js';
 import { Annotation } from '../../src/oci/types.js';
+import type { BlobHandle, BlobReader } from '../../src/fs/sources.js';
+import type { Descriptor } from '../../src/oci/types.js';
 import { ManualClock, MemoryMetadataStore, MemoryRepository, RangeBlobReader } from './fakes.js';
 
-function mount(source: MountSource, ttlMs = 60_000) {
+function mount(source: MountSource, ttlMs = 60_000, reader: BlobReader = new RangeBlobReader()) {
   const clock = new ManualClock();
   const fs = new OciFilesystem({
     source,
-    reader: new RangeBlobReader(),
+    reader,
     metadata: new MemoryMetadataStore(),
     now: clock.now,
     logger: silentLogger,
@@ -144,5 +146,49 @@ describe('answers from memory', () => {
     await fs.getattr('/team/eo/v1/imagery.tif');
     expect(fs.getattrCached('/team/eo/v1/imagery.tif')?.size).toBe(1000);
     expect(fs.getattrCached('/other')).toBeUndefined();
+  });
+});
+
+describe('readCached: reads the blob reader can do synchronously', () => {
+  /** A reader whose blobs are "local" once `local` is set: readSync answers then. */
+  class SyncReader implements BlobReader {
+    local = false;
+    syncReads = 0;
+    async open(descriptor: Descriptor): Promise<BlobHandle> {
+      const bytes = Buffer.alloc(descriptor.size, 'x');
+      return {
+        read: async (buffer, length, position) => bytes.copy(buffer, 0, position, Math.min(bytes.length, position + length)),
+        readSync: (buffer, length, position) => {
+          if (!this.local) return undefined;
+          this.syncReads++;
+          return bytes.copy(buffer, 0, position, Math.min(bytes.length, position + length));
+        },
+        close: async () => undefined,
+      };
+    }
+  }
+
+  test('answers when the reader can, undefined otherwise; clamps to the buffer; 0 for an empty ask', async () => {
+    const { repo } = repository();
+    const reader = new SyncReader();
+    const { fs } = mount(repositoryMount(repo), 60_000, reader);
+    const handle = await fs.open('/v1/imagery.tif', 0);
+    const buffer = Buffer.alloc(16);
+    expect(fs.readCached(handle, buffer, 16, 0)).toBeUndefined();
+    reader.local = true;
+    expect(fs.readCached(handle, buffer, 16, 990)).toBe(10);
+    expect(fs.readCached(handle, buffer, 64, 0)).toBe(16);
+    expect(fs.readCached(handle, buffer, 0, 0)).toBe(0);
+    expect(reader.syncReads).toBe(2);
+    await fs.release(handle);
+    expect(() => fs.readCached(handle, buffer, 16, 0)).toThrow(expect.objectContaining({ code: 'BAD_HANDLE' }));
+  });
+
+  test('a reader without readSync is never asked synchronously', async () => {
+    const { repo } = repository();
+    const { fs } = mount(repositoryMount(repo));
+    const handle = await fs.open('/v1/imagery.tif', 0);
+    expect(fs.readCached(handle, Buffer.alloc(4), 4, 0)).toBeUndefined();
+    await fs.release(handle);
   });
 });

@@ -92,6 +92,13 @@ describe('ORAS directory layers', () => {
       expect((await fs.readdir('/v1/data')).sort()).toEqual(['a.txt', 'sub']);
       expect(await fs.readdir('/v1/data/sub')).toEqual(['b.txt']);
       expect((await readAll(fs, '/v1/data/sub/b.txt')).toString()).toBe('beta');
+      // Unpacked files are local: read synchronously too (the FUSE adapter's warm path).
+      const handle = await fs.open('/v1/data/sub/b.txt', 0);
+      const buffer = Buffer.alloc(8);
+      expect(fs.readCached(handle, buffer, 8, 1)).toBe(3);
+      expect(buffer.subarray(0, 3).toString()).toBe('eta');
+      await fs.release(handle);
+      expect(() => fs.readCached(handle, buffer, 8, 0)).toThrow(expect.objectContaining({ code: 'BAD_HANDLE' }));
       const st = await fs.getattr('/v1/data/a.txt');
       expect([st.size, st.mode & 0o777]).toEqual([5, 0o444]);
       expect((await readAll(fs, '/v1/readme.txt')).toString()).toBe('loose file');

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../src/fuse/errno.js';
-import { createFuseOperations, encodeXattrList, type FuseOperations } from '../../src/fuse/operations.js';
+import { OcifsError } from '../../src/errors.js';
+import { createFuseOperations, encodeXattrList, ScratchPool, type FuseOperations } from '../../src/fuse/operations.js';
 import { silentLogger } from '../../src/log.js';
 import type { FilesystemOps } from '../../src/fs/ops.js';
 import { createMemoryFilesystem, FIXED_TIME } from './fixtures/memory-fs.js';
@@ -198,6 +199,71 @@ describe('FUSE operations over FilesystemOps', () => {
       const ops = createFuseOperations(fs, { logger, timeoutMs: 0 });
       expect(await call((cb) => ops.getattr('/hello.txt', cb))).toEqual([0, expect.objectContaining({ size: 13 })]);
       expect(lines.join('\n')).toContain('bug in the cache');
+    });
+  });
+
+  describe('reads served synchronously (readCached)', () => {
+    it('read straight into the kernel buffer, answered at once, without the async read', () => {
+      const fs = {
+        ...createMemoryFilesystem(),
+        read: () => Promise.reject(new Error('the async path must not be taken')),
+        readCached: (_h: number, buffer: Buffer, length: number, position: number) => buffer.write('abcdefgh'.slice(position, position + length)),
+      };
+      const kernelBuffer = Buffer.alloc(4, '-');
+      const answers: unknown[][] = [];
+      adapter(fs, 1000).read('/f', 7, kernelBuffer, 4, 2, (...args: unknown[]) => answers.push(args));
+      expect(answers).toEqual([[4]]);
+      expect(kernelBuffer.toString()).toBe('cdef');
+    });
+
+    it('undefined (bytes not local) takes the async path with its deadline', async () => {
+      const fs = { ...createMemoryFilesystem(), readCached: () => undefined };
+      const ops = adapter(fs, 1000);
+      const [, fd] = (await call((cb) => ops.open('/hello.txt', 0, cb))) as [number, number];
+      const buffer = Buffer.alloc(5);
+      expect(await call((cb) => ops.read('/hello.txt', fd, buffer, 5, 7, cb))).toEqual([5]);
+      expect(buffer.toString()).toBe('world');
+    });
+
+    it('an error is mapped to its errno, and a count above the ask is EIO', () => {
+      const failing = {
+        ...createMemoryFilesystem(),
+        readCached: () => {
+          throw new OcifsError('BAD_HANDLE', 'handle 7 is not open');
+        },
+      };
+      const lying = { ...createMemoryFilesystem(), readCached: () => 10 };
+      const answers: unknown[][] = [];
+      adapter(failing).read('/f', 7, Buffer.alloc(4), 4, 0, (...args: unknown[]) => answers.push(args));
+      adapter(lying).read('/f', 7, Buffer.alloc(4), 4, 0, (...args: unknown[]) => answers.push(args));
+      expect(answers).toEqual([[Errno.EBADF], [Errno.EIO]]);
+    });
+  });
+
+  describe('scratch buffers of async reads', () => {
+    it('are reused once a read has finished, and never after a read that timed out', async () => {
+      const pool = new ScratchPool(16, 4);
+      const a = pool.take(16);
+      pool.give(a);
+      expect(pool.take(10)).toBe(a);
+      expect(pool.take(32)).toHaveLength(32); // larger asks get their own
+      pool.give(Buffer.alloc(32));
+      expect(pool.freeCount).toBe(0);
+    });
+
+    it('a read that timed out keeps its scratch buffer out of the pool, even after it ends', async () => {
+      const scratch = new ScratchPool(128 * 1024, 4);
+      const fs = createMemoryFilesystem({ slowReadMs: 200 });
+      const ops = createFuseOperations(fs, { logger: silentLogger, timeoutMs: 30, scratch });
+      const [, fd] = (await call((cb) => ops.open('/hello.txt', 0, cb))) as [number, number];
+      expect(await call((cb) => ops.read('/hello.txt', fd, Buffer.alloc(13), 13, 0, cb))).toEqual([13]);
+      expect(scratch.freeCount).toBe(1); // a finished read gives its buffer back
+      scratch.take(13); // empty the pool again
+
+      const [, slowFd] = (await call((cb) => ops.open('/slow.bin', 0, cb))) as [number, number];
+      expect(await call((cb) => ops.read('/slow.bin', slowFd, Buffer.alloc(14), 14, 0, cb))).toEqual([Errno.ETIMEDOUT]);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // the late read has written by now
+      expect(scratch.freeCount).toBe(0);
     });
   });
 
