@@ -7,6 +7,7 @@
  * first); a blob or manifest reachable twice is copied once. Knows nothing about HTTP or files:
  * it speaks only the Target interfaces.
  */
+import { setMaxListeners } from 'node:events';
 import { isManifestMediaType, type Descriptor, type ParsedManifest } from '../oci/types.js';
 import type { PushBlobOutcome, ReadableTarget, WritableTarget } from '../oci/target.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -59,6 +60,8 @@ export async function copy(
   // The first failure stops the rest: queued copies do not start, running ones are aborted.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  // Each transfer in flight listens to it (bounded by the concurrency): not a leak.
+  setMaxListeners(0, signal);
   const result: CopyResult = {
     descriptor: undefined as unknown as Descriptor,
     blobsUploaded: 0,

@@ -8,7 +8,8 @@
  * digests are checked.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { setMaxListeners } from 'node:events';
+import { createWriteStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
@@ -23,10 +24,21 @@ import { silentLogger, type Logger } from '../log.js';
 import { limitConcurrency } from './limit.js';
 import { planOutputPaths, type PlannedFile } from './output-paths.js';
 
+/**
+ * Files in flight at once. Pulling many small files is bound by the cost of each request, on
+ * the registry (distribution allocates a 4 MiB read buffer per blob GET) and here; more requests
+ * in flight amortise both: 2,000 files of 1-64 KiB from a registry on loopback took 8-13 s with
+ * 4 at once, 7-11 s with 16 (ocifs CPU 4.2-4.8 s -> 3.9-4.6 s, registry CPU 10-12 s -> 8-10.5 s).
+ */
+export const DEFAULT_PULL_CONCURRENCY = 16;
+/** Files larger than SMALL_FILE_BYTES streamed at once (at most `concurrency`). */
+export const LARGE_FILES_AT_ONCE = 4;
+
 export interface PullOptions {
   allowPathTraversal?: boolean;
   /** Refuse to replace files that exist (default: replace them, as ORAS does). */
   keepOldFiles?: boolean;
+  /** Files in flight at once (default DEFAULT_PULL_CONCURRENCY; large files: at most 4). */
   concurrency?: number;
   logger?: Logger;
   signal?: AbortSignal;
@@ -66,34 +78,48 @@ export async function pullToDirectory(
     throw localIOError(err, `cannot create output directory ${outputDir}`);
   }
   const realRoot = await realpath(root);
+  const prepareDirectory = directoryPreparer(realRoot, options.allowPathTraversal ?? false);
 
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  const limit = limitConcurrency(options.concurrency ?? 4);
+  // Each transfer in flight listens to it (bounded by the concurrency): not a leak.
+  setMaxListeners(0, signal);
+  const concurrency = options.concurrency ?? DEFAULT_PULL_CONCURRENCY;
+  const limit = limitConcurrency(concurrency);
+  const limitLarge = limitConcurrency(Math.min(concurrency, LARGE_FILES_AT_ONCE));
   let bytes = 0;
-  const jobs = plan.files.map((file) =>
-    limit(async () => {
-      signal.throwIfAborted();
-      await checkDestination(file, realRoot, options);
-      options.onFileStart?.(file);
-      const onBytes = (n: number) => {
-        bytes += n;
-        options.onFileProgress?.(file, n);
-      };
-      if (file.unpack) await unpackLayer(src, file, signal, onBytes);
-      else await writeLayer(src, file, signal, onBytes);
-      logger.debug('pulled', { title: file.title, digest: file.descriptor.digest });
-      options.onFileDone?.(file);
-    }).catch((err) => {
+  let firstFailure: { error: unknown } | undefined;
+  const pullOne = async (file: PlannedFile): Promise<void> => {
+    signal.throwIfAborted();
+    await prepareDirectory(dirname(file.path), file.title);
+    if (options.keepOldFiles) await checkNotExisting(file);
+    options.onFileStart?.(file);
+    const onBytes = (n: number) => {
+      bytes += n;
+      options.onFileProgress?.(file, n);
+    };
+    if (file.unpack) await unpackLayer(src, file, signal, onBytes);
+    else if (file.descriptor.size <= SMALL_FILE_BYTES) await writeSmallLayer(src, file, signal, onBytes);
+    else await writeLayer(src, file, signal, onBytes);
+    logger.debug('pulled', { title: file.title, digest: file.descriptor.digest });
+    options.onFileDone?.(file);
+  };
+  const jobs = plan.files.map((file) => {
+    // A large file waits for a large slot first, so it never holds a slot small files could use.
+    const gate = file.unpack || file.descriptor.size > SMALL_FILE_BYTES ? limitLarge : now;
+    return gate(() => limit(() => pullOne(file))).catch((err: unknown) => {
+      firstFailure ??= { error: err };
       controller.abort(err);
-      throw err;
-    }),
-  );
-  const settled = await Promise.allSettled(jobs);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
+    });
+  });
+  // Every file finishes (or is abandoned) before we return: no temp file is left behind. The
+  // error reported is the first one, not the aborts it caused in the others.
+  await Promise.all(jobs);
+  if (firstFailure) throw firstFailure.error;
   return { descriptor: fetched.descriptor, files: plan.files, untitled: plan.untitled, bytes };
 }
+
+const now = <T>(task: () => Promise<T>): Promise<T> => task();
 
 function describeChild(m: Descriptor): string {
   const p = m.platform;
@@ -101,31 +127,51 @@ function describeChild(m: Descriptor): string {
   return name ? `${name} ${m.digest}` : m.digest;
 }
 
-/** Refuses a destination whose parent resolves, through a symlink, outside the output directory. */
-async function checkDestination(file: PlannedFile, realRoot: string, options: PullOptions): Promise<void> {
-  const parent = dirname(file.path);
-  try {
-    await mkdir(parent, { recursive: true });
-  } catch (err) {
-    throw localIOError(err, `cannot create directory for ${file.title}`);
-  }
-  if (!options.allowPathTraversal) {
-    const realParent = await realpath(parent);
-    if (realParent !== realRoot && !realParent.startsWith(realRoot + sep)) {
-      throw new UnsafePathError(file.title, `its directory leads through a symbolic link to ${realParent}, outside the output directory`, {
+/**
+ * Creates each destination directory once and refuses one that resolves, through a symbolic
+ * link, outside the output directory. Once per directory, not per file: pull itself creates
+ * no links (unpacked layers keep files and directories only), so a directory checked stays good.
+ */
+function directoryPreparer(realRoot: string, allowPathTraversal: boolean): (dir: string, title: string) => Promise<void> {
+  const ready = new Map<string, Promise<void>>();
+  const prepare = async (dir: string, title: string): Promise<void> => {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw localIOError(err, `cannot create directory for ${title}`);
+    }
+    if (allowPathTraversal) return;
+    const realDir = await realpath(dir);
+    if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) {
+      throw new UnsafePathError(title, `its directory leads through a symbolic link to ${realDir}, outside the output directory`, {
         hint: 'remove the link or pass --allow-path-traversal',
       });
     }
-  }
-  const existing = await lstat(file.path).catch(() => undefined);
-  if (existing && options.keepOldFiles) {
+  };
+  return (dir, title) => {
+    let p = ready.get(dir);
+    if (!p) {
+      p = prepare(dir, title);
+      ready.set(dir, p);
+    }
+    return p;
+  };
+}
+
+/** --keep-old-files: fail before downloading when the destination exists. */
+async function checkNotExisting(file: PlannedFile): Promise<void> {
+  if (await lstat(file.path).then(() => true, () => false)) {
     throw new OcifsError('LOCAL_IO', `${file.path} already exists and --keep-old-files is set`, {
       hint: 'remove it or pull without --keep-old-files',
     });
   }
-  if (existing?.isDirectory() && !file.unpack) {
-    throw new OcifsError('LOCAL_IO', `${file.path} is a directory; the layer ${file.title} is a file`, { hint: 'move the directory away' });
-  }
+}
+
+/** A directory where a layer's file should go: rename(2) refuses to replace it. */
+function directoryInTheWay(err: unknown, file: PlannedFile): OcifsError | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.syscall !== 'rename' || (e.code !== 'EISDIR' && e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST')) return undefined;
+  return new OcifsError('LOCAL_IO', `${file.path} is a directory; the layer ${file.title} is a file`, { hint: 'move the directory away', cause: err });
 }
 
 function tempPathFor(path: string): string {
@@ -141,6 +187,40 @@ function counting(onBytes: (n: number) => void): Transform {
   });
 }
 
+/**
+ * Blobs up to this size are collected in memory (verified by the source stream) and written with
+ * synchronous calls: for a file of a few KiB, a thread-pool round trip per open, write, close
+ * and rename costs more CPU than the work itself, and pulls of many small files are CPU-bound
+ * (this and the registry share the machine's cores). At most `concurrency` of them are in memory.
+ */
+export const SMALL_FILE_BYTES = 1024 * 1024;
+
+async function writeSmallLayer(src: ReadableTarget, file: PlannedFile, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    const stream = await src.fetchBlob(file.descriptor, { signal });
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      onBytes(chunk.length);
+    }
+  } catch (err) {
+    throw asPullError(err, file);
+  }
+  // The stream ended, so digest and size matched. Temp name + rename: no partial file under
+  // the final name, whatever stops us.
+  signal.throwIfAborted();
+  const tmp = tempPathFor(file.path);
+  try {
+    writeFileSync(tmp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), { flag: 'wx', mode: 0o644 });
+    renameSync(tmp, file.path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw directoryInTheWay(err, file) ?? asPullError(err, file);
+  }
+}
+
 async function writeLayer(src: ReadableTarget, file: PlannedFile, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
   const tmp = tempPathFor(file.path);
   try {
@@ -149,7 +229,7 @@ async function writeLayer(src: ReadableTarget, file: PlannedFile, signal: AbortS
     await rename(tmp, file.path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw asPullError(err, file);
+    throw directoryInTheWay(err, file) ?? asPullError(err, file);
   }
 }
 

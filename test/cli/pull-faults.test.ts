@@ -7,13 +7,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cliEnv, type CliEnv } from '../helpers/cli.js';
 import { pushArtifact, pseudoRandomBytes, type PushedArtifact } from '../helpers/artifacts.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import type { Descriptor } from '../../src/oci/types.js';
+import { digestOf } from '../../src/ref/digest.js';
 
 const REPO = 'cli-pull-faults/artifact';
 let cli: CliEnv;
@@ -115,5 +116,60 @@ describe('pull --layout when a blob fails mid-stream', () => {
     expect(again.stdout.trim()).toBe(artifact.descriptor.digest);
     for (const layer of artifact.layers) expect(existsSync(blobPath(layout, layer))).toBe(true);
     await rm(layout, { recursive: true, force: true });
+  });
+});
+
+/** Every file under `dir`, relative, temp files included. */
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+}
+
+describe('pull --output when a blob fails', () => {
+  test('wrong bytes in one blob: exit 6, one line; every file left is whole, no temp file, no file for the bad blob', async () => {
+    const bad = artifact.layers[5]!;
+    proxy.fault({
+      method: 'GET',
+      path: new RegExp(`/blobs/${bad.digest}$`),
+      times: 100,
+      action: { status: 200, body: Buffer.alloc(bad.size, 0x63), headers: { 'content-type': 'application/octet-stream' } },
+    });
+    const out = join(cli.home, 'out-mismatch');
+    const r = await cli.run(['pull', `${proxy.host}/${REPO}:v1`, '-o', out]);
+    expectOneCleanLine(r.stderr);
+    expect(r.code).toBe(6);
+    const files = await listFiles(out);
+    expect(files.filter((f) => f.includes('ocifs'))).toEqual([]);
+    expect(files).not.toContain('f05.bin');
+    const byTitle = new Map(artifact.layers.map((l) => [l.annotations!['org.opencontainers.image.title']!, l]));
+    for (const f of files) expect((await readFile(join(out, f))).length).toBe(byTitle.get(f)!.size);
+    await rm(out, { recursive: true, force: true });
+  });
+
+  test('a directory where a file should go: exit 7, one line naming it; the directory is kept', async () => {
+    const out = join(cli.home, 'out-dir-in-the-way');
+    await mkdir(join(out, 'f03.bin'), { recursive: true });
+    await writeFile(join(out, 'f03.bin', 'mine.txt'), 'mine\n');
+    const r = await cli.run(['pull', `${proxy.host}/${REPO}:v1`, '-o', out]);
+    expectOneCleanLine(r.stderr);
+    expect(r.stderr).toMatch(/f03\.bin is a directory/);
+    expect(r.code).toBe(7);
+    expect(await readFile(join(out, 'f03.bin', 'mine.txt'), 'utf8')).toBe('mine\n');
+    expect((await listFiles(out)).filter((f) => f.includes('ocifs'))).toEqual([]);
+    await rm(out, { recursive: true, force: true });
+  });
+
+  test('the whole artifact, twice into the same directory (files replaced): every file byte-identical', async () => {
+    const out = join(cli.home, 'out-ok');
+    for (let i = 0; i < 2; i++) {
+      const r = await cli.run(['pull', `${proxy.host}/${REPO}:v1`, '-o', out]);
+      expect(r.stderr).toMatch(/pulled 24 files/);
+      expect(r.code).toBe(0);
+    }
+    expect(await listFiles(out)).toEqual(artifact.layers.map((l) => l.annotations!['org.opencontainers.image.title']!).sort());
+    for (const l of artifact.layers) {
+      expect(digestOf(await readFile(join(out, l.annotations!['org.opencontainers.image.title']!)))).toBe(l.digest);
+    }
+    await rm(out, { recursive: true, force: true });
   });
 });

@@ -10,7 +10,7 @@ import { humanSize } from '../format.js';
 import { createProgress } from '../progress.js';
 import { copyWithProgress, summariseCopy } from './transfer.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { pullToDirectory } from '../../copy/pull.js';
+import { DEFAULT_PULL_CONCURRENCY, LARGE_FILES_AT_ONCE, pullToDirectory } from '../../copy/pull.js';
 import { parseLayoutSpec, LayoutTarget } from '../../layout/index.js';
 import { parseTargetSpec, specReference } from '../../targets.js';
 
@@ -31,7 +31,12 @@ export function registerPull(program: Command, wrap: Wrap): void {
     .option('--layout <path:tag>', 'write an OCI image layout instead of files')
     .option('--allow-path-traversal', 'allow titles that are absolute or climb out of the output directory')
     .option('-k, --keep-old-files', 'fail instead of replacing files that exist')
-    .option('-c, --concurrency <n>', 'files downloaded at once', positiveInt('--concurrency'), 4)
+    .option(
+      '-c, --concurrency <n>',
+      `files (or blobs, with --layout) downloaded at once; files over 1 MiB: at most ${LARGE_FILES_AT_ONCE}`,
+      positiveInt('--concurrency'),
+      DEFAULT_PULL_CONCURRENCY,
+    )
     .addHelpText(
       'after',
       `
