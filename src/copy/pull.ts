@@ -1,11 +1,12 @@
 /**
  * pull: an artifact's titled layers -> files in a directory, as `oras pull --output` does.
  *
- * Each file is streamed from the source through digest verification into a temporary file next
- * to its destination and renamed into place only when whole and verified, so a failure (a full
- * disk, a bad digest, a signal) leaves earlier files intact and no partial file behind. ORAS
- * directory layers (tar+gzip with `io.deis.oras.content.unpack`) are unpacked after both their
- * digests are checked.
+ * Each file comes from the source through digest verification (streamed, or held in memory when
+ * small) into a temporary file next to its destination and is renamed into place only when whole
+ * and verified, so a failure (a full disk, a bad digest, a signal) leaves earlier files intact and
+ * no partial file behind. Files are not fsync'ed: complete once pull exits, not guaranteed to
+ * survive a power loss. ORAS directory layers (tar+gzip with `io.deis.oras.content.unpack`) are
+ * unpacked after both their digests are checked.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -216,7 +217,11 @@ async function writeSmallLayer(src: ReadableTarget, file: PlannedFile, signal: A
     writeFileSync(tmp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), { flag: 'wx', mode: 0o644 });
     renameSync(tmp, file.path);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* the error that matters is the one below */
+    }
     throw directoryInTheWay(err, file) ?? asPullError(err, file);
   }
 }

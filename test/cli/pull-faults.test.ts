@@ -6,10 +6,11 @@
  * (queued copies kept starting on a client being closed; their errors hit a stream nobody read).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cliEnv, type CliEnv } from '../helpers/cli.js';
+import { cliEnv, ocifsBin, type CliEnv } from '../helpers/cli.js';
 import { pushArtifact, pseudoRandomBytes, type PushedArtifact } from '../helpers/artifacts.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { RegistryClient } from '../../src/registry/index.js';
@@ -170,6 +171,34 @@ describe('pull --output when a blob fails', () => {
     for (const l of artifact.layers) {
       expect(digestOf(await readFile(join(out, l.annotations!['org.opencontainers.image.title']!)))).toBe(l.digest);
     }
+    await rm(out, { recursive: true, force: true });
+  });
+});
+
+describe('pull --output interrupted', () => {
+  test('SIGINT mid-pull: exit 130; every file under its final name is whole; no temp file left', async () => {
+    // Slow blobs keep the pull busy long enough to be interrupted with files done and in flight.
+    for (const layer of artifact.layers.slice(8)) {
+      proxy.fault({ method: 'GET', path: new RegExp(`/blobs/${layer.digest}$`), action: { delayMs: 400 } });
+    }
+    const out = join(cli.home, 'out-interrupted');
+    const child = spawn(ocifsBin, ['pull', `${proxy.host}/${REPO}:v1`, '-o', out, '-c', '4'], { env: cli.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(join(out, 'f07.bin'))) {
+      if (Date.now() > deadline) throw new Error('the pull wrote nothing in 30 s');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    const files = await listFiles(out);
+    expect(files.filter((f) => f.includes('ocifs'))).toEqual([]);
+    expect(files.length).toBeLessThan(artifact.layers.length);
+    const byTitle = new Map(artifact.layers.map((l) => [l.annotations!['org.opencontainers.image.title']!, l]));
+    for (const f of files) expect(digestOf(await readFile(join(out, f)))).toBe(byTitle.get(f)!.digest);
     await rm(out, { recursive: true, force: true });
   });
 });
