@@ -4,15 +4,17 @@
  *
  * - The unit of caching is the cache's block (256 KiB by default); the unit of fetching is a run
  *   of consecutive missing blocks, merged into one closed Range request of at most
- *   `maxRequestSize`. A random read fetches only the blocks it touches.
+ *   `maxRequestSize`. The first read of a cursor fetches only the blocks it touches; a miss that
+ *   continues a cursor fetches up to twice what it has read (`maxDemandFetch`).
  * - Blocks being fetched are in a per-blob in-flight map: readers of the same block, from any
  *   handle, wait for the one request.
  * - Each handle tracks a few sequential cursors (./readahead.ts); a sequential cursor keeps up
  *   to `maxInFlight` read-ahead requests going, and the whole reader at most
- *   `maxTotalReadAhead`, so memory stays bounded (response bodies are at most `maxRequestSize`
- *   each and are written to the cache file as soon as they arrive).
+ *   `maxTotalReadAhead`, so memory stays bounded. A source that streams (streamBlobRange) gets
+ *   read-ahead requests of up to `maxStreamRequestSize`, written to the cache in ~2 MiB batches
+ *   as they arrive; otherwise bodies of at most `maxRequestSize` are buffered, then written.
  * - A cached read is one positional read from the cache file into the caller's buffer, with no
- *   SQLite and no network. Blobs up to `smallBlobSize` are fetched whole and verified before any
+ *   SQLite and no network; synchronous for blocks this process wrote (in the page cache). Blobs up to `smallBlobSize` are fetched whole and verified before any
  *   byte is served; larger ones are verified once their last block arrives (./../cache).
  * - A source with `blobPath` (an OCI layout) is read in place, without the cache.
  */
