@@ -3,8 +3,10 @@
  * flush (fdatasync) of the file starts in the background, so the disk writes while the next
  * bytes are read and hashed, and the final fsync finds little left to do. Measured on ext4 with
  * 1 GiB: writing everything and then fsyncing left the main thread idle for ~0.65 s at the end
- * (and page-cache writes of that much dirty data were slower too); flushing every 32-64 MiB
- * brought the final fsync to a few ms. Node has no sync_file_range, so fdatasync is the tool.
+ * (and page-cache writes of that much dirty data were often slower too); flushing every 32-128
+ * MiB brought the final fsync to a few ms. On this shared VM the copy's run-to-run spread
+ * (1-4 s per GiB) was larger than the differences between 32, 64 and 128 MiB. Node has no
+ * sync_file_range, so fdatasync is the tool.
  *
  * At most one flush runs at a time; when the next one is due while one still runs, `wrote()`
  * waits for it, which holds back the writer: dirty data stays below about 2 x `every`.
@@ -12,7 +14,7 @@
  */
 
 /** Bytes written between two background flushes. */
-export const WRITEBACK_EVERY = 32 * 1024 * 1024;
+export const WRITEBACK_EVERY = 64 * 1024 * 1024;
 
 export class Writeback {
   /** Bytes written since the last flush started. */
