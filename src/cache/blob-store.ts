@@ -526,6 +526,16 @@ export class BlobEntry {
     }
   }
 
+  /** `read` done synchronously (one pread, which may wait for the disk). The caller checked presence. */
+  readSync(buffer: Buffer, offset: number, length: number, position: number): number {
+    this.assertUsable();
+    try {
+      return readAtSync(this.fd, buffer, offset, length, position);
+    } catch (err) {
+      throw localIOError(err, `cannot read cache file ${this.path}`);
+    }
+  }
+
   /**
    * Reads cached bytes synchronously when every block they touch was written by this entry (so
    * its pages are almost surely in the page cache: a cold stream reads what it fetched moments

@@ -21,6 +21,11 @@ export class OperationGate {
     }
   }
 
+  /** True once close() was called: no new operation may start. */
+  get closed(): boolean {
+    return this.closing;
+  }
+
   /** Refuses new operations; resolves when the running ones have finished. False if already closed. */
   async close(): Promise<boolean> {
     if (this.closing) return false;

@@ -6,7 +6,7 @@
 import { close, fstat, open } from 'node:fs';
 import { DigestMismatchError, localIOError, NotFoundError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import { readAt } from '../cache/file-io.js';
+import { readAt, readAtSync } from '../cache/file-io.js';
 import type { ReadCounters } from './counters.js';
 import { OperationGate } from './gate.js';
 import type { BlobHandle } from './reader.js';
@@ -53,6 +53,21 @@ class LocalBlobHandle implements BlobHandle {
       this.counters.bytesServed += got;
       return got;
     });
+  }
+
+  /** A layout blob is always a local, verified file. */
+  readSync(buffer: Buffer, length: number, position: number): number | undefined {
+    if (this.gate.closed || position < 0) return undefined;
+    const n = Math.min(length, buffer.length, this.size - position);
+    if (n <= 0) return 0;
+    let got: number;
+    try {
+      got = readAtSync(this.fd, buffer, 0, n, position);
+    } catch (err) {
+      throw localIOError(err, `cannot read ${this.path}`);
+    }
+    this.counters.bytesServed += got;
+    return got;
   }
 
   async close(): Promise<void> {

@@ -105,6 +105,13 @@ export interface ReaderOptions {
 export interface BlobHandle {
   /** Reads up to `length` bytes at `position` into `buffer` (from its start); 0 at or past the end. */
   read(buffer: Buffer, length: number, position: number): Promise<number>;
+  /**
+   * The same read done synchronously when every byte is in a verified local file (a complete
+   * cached blob, a layout blob), else undefined without doing anything (the caller uses read).
+   * One pread straight into `buffer`; it may wait for the disk (the FUSE adapter serves warm
+   * reads this way).
+   */
+  readSync(buffer: Buffer, length: number, position: number): number | undefined;
   /** Waits for reads in progress, then releases the blob (unpins it). Idempotent. */
   close(): Promise<void>;
 }
@@ -281,6 +288,18 @@ export class BlobReader {
     }
     if (entry.hasBlocks(first, last)) return this.serve(entry, buffer, n, position, hit);
     return this.assemble(entry, runs, buffer, n, position);
+  }
+
+  /** @internal The synchronous read of a complete blob; undefined when it is not (yet). */
+  readCachedSync(session: BlobSession, buffer: Buffer, length: number, position: number): number | undefined {
+    const { entry } = session;
+    if (!entry.complete || entry.failure || position < 0) return undefined;
+    const n = Math.min(length, buffer.length, entry.size - position);
+    if (n <= 0) return 0;
+    const got = entry.readSync(buffer, 0, n, position);
+    this.counters.cacheHits++;
+    this.counters.bytesServed += got;
+    return got;
   }
 
   /** @internal */
@@ -595,6 +614,12 @@ class CachedBlobHandle implements BlobHandle {
 
   read(buffer: Buffer, length: number, position: number): Promise<number> {
     return this.gate.run(() => this.reader.readCached(this.session, this.source, this.cursors, buffer, length, position));
+  }
+
+  readSync(buffer: Buffer, length: number, position: number): number | undefined {
+    // A closed handle: undefined, and read() gives the error.
+    if (this.gate.closed) return undefined;
+    return this.reader.readCachedSync(this.session, buffer, length, position);
   }
 
   async close(): Promise<void> {

@@ -503,6 +503,42 @@ describe('pins and sharing', () => {
   });
 });
 
+describe('readSync', () => {
+  test('serves a complete blob synchronously; a partial one is left to read()', async () => {
+    const { reader, cache } = setup();
+    const source = new MemorySource(pseudoRandomBytes(3 * M));
+    const h = await openHandle(reader, source);
+    const buffer = Buffer.alloc(1000);
+    expect(h.readSync(buffer, 1000, 5)).toBeUndefined(); // nothing cached yet
+    await readAt(h, 0, 3 * BS);
+    expect(h.readSync(buffer, 1000, 5)).toBeUndefined(); // cached but not verified: not "local"
+    expect(source.requests).toBeGreaterThan(0);
+    await readAt(h, 0, 3 * M);
+    for (let i = 0; i < 100 && !cache.blobs.info(source.descriptor.digest)?.complete; i++) await new Promise((r) => setTimeout(r, 10));
+    const served = reader.counters.bytesServed;
+    expect(h.readSync(buffer, 1000, 2 * M + 7)).toBe(1000);
+    expect(buffer.equals(source.data.subarray(2 * M + 7, 2 * M + 1007))).toBe(true);
+    expect(h.readSync(buffer, 1000, 3 * M)).toBe(0); // at the end
+    expect(reader.counters.bytesServed).toBe(served + 1000);
+    await h.close();
+    expect(h.readSync(buffer, 1000, 0)).toBeUndefined(); // closed: read() says why
+    await expect(h.read(buffer, 1000, 0)).rejects.toMatchObject({ code: 'BAD_HANDLE' });
+  });
+
+  test('a layout blob is always served synchronously', async () => {
+    const { reader } = setup();
+    const dir = tempDir();
+    const source = new MemorySource(pseudoRandomBytes(M));
+    writeFileSync(join(dir, 'blob'), source.data);
+    const h = await openHandle(reader, Object.assign(source, { blobPath: () => join(dir, 'blob') }));
+    const buffer = Buffer.alloc(100);
+    expect(h.readSync(buffer, 100, 12345)).toBe(100);
+    expect(buffer.equals(source.data.subarray(12345, 12445))).toBe(true);
+    expect(h.readSync(buffer, 100, M - 10)).toBe(10);
+    expect(source.requests).toBe(0);
+  });
+});
+
 describe('local layout blobs', () => {
   test('are read in place, without the cache or any request', async () => {
     const { reader, cache } = setup();
