@@ -84,6 +84,19 @@ describe('a mounted filesystem', () => {
     await waitFor(() => fs.openHandles === 0, 2000, 'every handle to be released');
   });
 
+  it('reads served synchronously (readCached) reach cat and cp byte for byte, without the async read', async () => {
+    const { mnt, fs } = await mount({}, createMemoryFilesystem({ syncReads: true }));
+    const target = join(await dirs.make(), 'copy.bin');
+    expect((await run('cp', [join(mnt, 'docs', 'nested', 'deep.bin'), target])).stderr).toBe('');
+    expect(sha256(await fsp.readFile(target))).toBe(sha256(fs.content('/docs/nested/deep.bin')));
+    expect((await run('cat', [join(mnt, 'hello.txt')])).stdout).toBe('hello, world\n');
+    expect(fs.calls.syncReads.get('/docs/nested/deep.bin')).toBeGreaterThanOrEqual(3); // 300 KiB in 128 KiB requests
+    expect([...fs.calls.reads.keys()]).toEqual([]);
+    // A file the filesystem cannot serve synchronously still works through the async path.
+    expect((await run('cat', [join(mnt, 'slow.bin')])).stdout).toBe('slow but sure\n');
+    expect(fs.calls.reads.get('/slow.bin')).toBeGreaterThan(0);
+  });
+
   it('getfattr -d shows the OCI attributes; big values pass the size probe', async () => {
     const { mnt } = await mount();
     const dump = await run('getfattr', ['-d', '--absolute-names', join(mnt, 'hello.txt')]);
