@@ -98,7 +98,8 @@ export async function buildProgram(
 
   const named = commandIn(args);
   const wanted = named ? [named] : Object.keys(COMMANDS);
-  for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program, wrap);
+  // A Set: aliases (umount/unmount) share one register function, which must run once.
+  for (const register of new Set(await Promise.all(wanted.map((name) => COMMANDS[name]!())))) register(program, wrap);
   return { program, exit };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandIn } from '../../src/cli/main.js';
+import { buildProgram, commandIn } from '../../src/cli/main.js';
 
 describe('commandIn: which command module the CLI loads', () => {
   it.each([
@@ -17,5 +17,17 @@ describe('commandIn: which command module the CLI loads', () => {
     [[], undefined],
   ])('%j -> %s', (args, expected) => {
     expect(commandIn(args)).toBe(expected);
+  });
+});
+
+describe('buildProgram', () => {
+  it('registers every command once when none is named (help, unknown commands, --version)', async () => {
+    const { program } = await buildProgram(new AbortController().signal, ['--version']);
+    expect(program.commands.map((c) => c.name()).sort()).toEqual(['cache', 'cp', 'login', 'logout', 'ls', 'mount', 'pack', 'pull', 'push', 'status', 'umount']);
+  });
+
+  it('registers only the named command', async () => {
+    const { program } = await buildProgram(new AbortController().signal, ['unmount', '/mnt']);
+    expect(program.commands.map((c) => c.name())).toEqual(['umount']);
   });
 });
