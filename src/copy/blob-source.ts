@@ -16,10 +16,13 @@ import type { Descriptor } from '../oci/types.js';
 /**
  * `open(offset)` skips the first `offset` bytes of the blob (downloaded again, not uploaded
  * again) for a resumed upload. The bytes are verified by the source's fetchBlob (which errors
- * on a mismatch) and again by the destination.
+ * on a mismatch); `verified` tells the destination so (a registry still checks the digest on
+ * its final PUT, a layout on its rename).
  */
 export function blobSourceFrom(src: ReadableTarget, descriptor: Descriptor, signal?: AbortSignal): BlobSource {
   return {
+    // fetchBlob's stream fails before it ends when the bytes are not the descriptor's.
+    verified: true,
     open: (offset: number): Readable =>
       new LazyBlobStream(
         () => src.fetchBlob(descriptor, signal ? { signal } : {}),

@@ -50,6 +50,12 @@ export interface ReadableTarget {
 /** Where a pushed blob's bytes come from; `open(offset)` allows resuming a partial upload. */
 export interface BlobSource {
   open(offset: number): Readable;
+  /**
+   * True when a stream from `open(0)` is already checked against the descriptor: it errors with
+   * DigestMismatchError before it ends unless its bytes match (a ReadableTarget's fetchBlob).
+   * The destination then need not hash the bytes a second time.
+   */
+  readonly verified?: boolean;
 }
 
 export interface PushBlobOptions extends FetchOptions {

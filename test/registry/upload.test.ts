@@ -129,6 +129,22 @@ describe('blob uploads', () => {
     expect(await repo.exists(small.desc)).toBe(false);
   });
 
+  test('a source marked verified is not hashed again: a lying one is still refused by the registry at the PUT', async () => {
+    const repo = client().repository('registry-upload/verified-source');
+    for (const size of [1000, 3 * CHUNK]) {
+      const blob = randomBlob(size);
+      const other = randomBlob(size);
+      const lying: BlobSource = { ...bufferSource(other.bytes), verified: true };
+      const err = await repo.pushBlob(blob.desc, lying).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'DIGEST_MISMATCH' });
+      expect(await repo.exists(blob.desc)).toBe(false);
+      expect(await repo.exists(other.desc)).toBe(false);
+      const honest: BlobSource = { ...bufferSource(blob.bytes), verified: true };
+      expect(await repo.pushBlob(blob.desc, honest)).toEqual({ outcome: 'uploaded', bytesSent: size });
+      expect((await readAll(await repo.fetchBlob(blob.desc))).equals(blob.bytes)).toBe(true);
+    }
+  });
+
   test('a large blob goes up in about eight chunks, each streamed with its exact length', async () => {
     const repo = client().repository('registry-upload/scaled');
     const MiB = 1024 * 1024;
