@@ -325,14 +325,7 @@ export class OciFilesystem implements FilesystemOps {
         manifestRoot = false;
       }
     }
-    switch (entry.kind) {
-      case 'dir':
-        return { kind: 'tree-dir', artifact, dir: entry, manifestRoot, pinned };
-      case 'file':
-        return { kind: 'file', artifact, layer: entry.descriptor, pinned };
-      case 'packed-dir':
-        return { kind: 'packed-dir', artifact, layer: entry.descriptor, prefix: entry.prefix, pinned };
-    }
+    return treeNode(artifact, entry, manifestRoot, pinned);
   }
 
   /** artifact() for a manifest the resolver holds in memory whose tree is built; else undefined. */
@@ -391,14 +384,7 @@ export class OciFilesystem implements FilesystemOps {
         manifestRoot = false;
       }
     }
-    switch (entry.kind) {
-      case 'dir':
-        return { kind: 'tree-dir', artifact, dir: entry, manifestRoot, pinned };
-      case 'file':
-        return { kind: 'file', artifact, layer: entry.descriptor, pinned };
-      case 'packed-dir':
-        return { kind: 'packed-dir', artifact, layer: entry.descriptor, prefix: entry.prefix, pinned };
-    }
+    return treeNode(artifact, entry, manifestRoot, pinned);
   }
 
   private async walkUnpacked(artifact: Artifact, entry: PackedDirectoryEntry, components: string[], pinned: boolean): Promise<Node> {
@@ -595,3 +581,15 @@ async function openLocalFile(path: string): Promise<BlobHandle> {
   };
 }
 
+
+/** The node a walk ends on, whether it walked from memory or with I/O. */
+function treeNode(artifact: Artifact, entry: Exclude<TreeEntry, { kind: 'child-manifest' }>, manifestRoot: boolean, pinned: boolean): Node {
+  switch (entry.kind) {
+    case 'dir':
+      return { kind: 'tree-dir', artifact, dir: entry, manifestRoot, pinned };
+    case 'file':
+      return { kind: 'file', artifact, layer: entry.descriptor, pinned };
+    case 'packed-dir':
+      return { kind: 'packed-dir', artifact, layer: entry.descriptor, prefix: entry.prefix, pinned };
+  }
+}
