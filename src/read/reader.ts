@@ -18,6 +18,7 @@
  *   byte is served; larger ones are verified once their last block arrives (./../cache).
  * - A source with `blobPath` (an OCI layout) is read in place, without the cache.
  */
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { DigestMismatchError, InvalidArgumentError, InvalidContentError, type OcifsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -162,7 +163,11 @@ class BlobSession {
   constructor(
     readonly entry: BlobEntry,
     readonly descriptor: Descriptor,
-  ) {}
+  ) {
+    // Every request of the blob listens to this signal: read-ahead plus the demand reads of many
+    // handles pass Node's default of 10 in normal use, which is not a leak.
+    setMaxListeners(0, this.abort.signal);
+  }
 }
 
 export class BlobReader {
