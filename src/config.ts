@@ -7,7 +7,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
 import type { LogLevel } from './log.js';
-import { resolveMirrorConfig, type MirrorConfig } from './mirrors/index.js';
+// Not the mirrors barrel: it would load the HTTP client for every command, pack included.
+import { resolveMirrorConfig } from './mirrors/load.js';
+import type { MirrorConfig } from './mirrors/config.js';
 
 export interface ConnectionConfig {
   /** Speak HTTP, not HTTPS (default for localhost and 127.0.0.0/8, as ORAS). */

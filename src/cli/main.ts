@@ -3,7 +3,7 @@
  * CommandContext; errors reach this file only, where they become one line and an exit code.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createContext, type CommandContext } from './context.js';
+import { createContext, type CommandContext, type ContextNeeds } from './context.js';
 import { ExitCode, exitCodeFor, messageFor } from './exit.js';
 import type { GlobalFlags } from '../config.js';
 import { VERSION } from './version.js';
@@ -11,7 +11,7 @@ import { VERSION } from './version.js';
 export type Action = (ctx: CommandContext, ...args: any[]) => Promise<number | void>;
 
 /** Adapts a command body to commander: builds the context from the global flags, maps errors. */
-export type Wrap = (action: Action) => (...args: any[]) => Promise<void>;
+export type Wrap = (action: Action, needs?: ContextNeeds) => (...args: any[]) => Promise<void>;
 
 type Register = (program: Command, wrap: Wrap) => void;
 
@@ -78,13 +78,13 @@ export async function buildProgram(
   });
 
   const wrap: Wrap =
-    (action) =>
+    (action, needs) =>
     async (...args: any[]) => {
       const cmd = args[args.length - 1] as Command;
       const flags = cmd.optsWithGlobals() as GlobalFlags;
       let ctx: CommandContext | undefined;
       try {
-        ctx = createContext(flags, env, signal);
+        ctx = await createContext(flags, env, signal, needs);
         const code = await action(ctx, ...args.slice(0, -1));
         exit.code = typeof code === 'number' ? code : ExitCode.Ok;
       } catch (err) {

@@ -58,7 +58,7 @@ Examples:
       --layout ./eo-layout:v1 --artifact-type application/vnd.my-earth-observation-product.v1
   ocifs pack ./model --layout ./model-layout:v2,latest --created now`,
     )
-    .action(wrap(pack));
+    .action(wrap(pack, { targets: false })); // writes a layout directly: no registry client to load
 }
 
 async function pack(ctx: CommandContext, files: string[], opts: PackFlags & { layout: string; link?: boolean }): Promise<void> {
