@@ -143,6 +143,27 @@ describe('ocifs@.service', () => {
       return { child, logs: () => logs, exited };
     }
 
+    /** `promise`, or a failure naming the step that hung, with the daemon's logs (instead of a bare test timeout). */
+    async function within<T>(promise: Promise<T>, ms: number, what: string, logs: () => string): Promise<T> {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}; daemon logs:\n${logs()}`)), ms);
+      });
+      try {
+        return await Promise.race([promise, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+
+    async function until(condition: () => boolean, ms: number, what: string, logs: () => string): Promise<void> {
+      const deadline = Date.now() + ms;
+      while (!condition()) {
+        if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}; daemon logs:\n${logs()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+
     async function runLine(key: 'ExecStartPost' | 'ExecStopPost') {
       const { argv, ignoreFailure } = expand(one(key), env);
       return { ...(await runCommand(argv[0]!, argv.slice(1), { env, timeoutMs: 90_000 })), ignoreFailure };
@@ -166,8 +187,10 @@ describe('ocifs@.service', () => {
     it('ExecStopPost clears the dead mount a killed daemon leaves, so a restart can mount again', async () => {
       const daemon = start();
       await waitForFuseMount(mountpoint, daemon.logs);
+      // Killed once it says it is mounted (FUSE init done), as a crash in service would be.
+      await until(() => /^mounted /m.test(daemon.logs()), 30_000, 'the daemon to log that it is mounted', daemon.logs);
       daemon.child.kill('SIGKILL');
-      await daemon.exited;
+      await within(daemon.exited, 15_000, 'the SIGKILLed daemon to exit', daemon.logs);
       const dead = (await hostMounts()).filter((m) => m.mountpoint === mountpoint);
       expect(dead.map((m) => m.fsType), 'a killed FUSE daemon leaves its mount behind').toEqual(['fuse.ocifs']);
 
@@ -179,9 +202,9 @@ describe('ocifs@.service', () => {
       // Restart=on-failure then starts it again, on a clean mountpoint.
       await mkdir(mountpoint, { recursive: true });
       const again = start();
-      expect((await runLine('ExecStartPost')).code, again.logs()).toBe(0);
+      expect((await within(runLine('ExecStartPost'), 40_000, 'ExecStartPost after the restart', again.logs)).code, again.logs()).toBe(0);
       again.child.kill('SIGTERM');
-      expect(await again.exited).toEqual({ code: 0, signal: null });
-    });
+      expect(await within(again.exited, 15_000, 'the restarted daemon to exit on SIGTERM', again.logs)).toEqual({ code: 0, signal: null });
+    }, 120_000);
   });
 });
