@@ -11,6 +11,7 @@
 import { constants as fsConstants } from 'node:fs';
 import type { FilesystemOps, FilesystemStats, NodeAttributes } from '../fs/ops.js';
 import type { Logger } from '../log.js';
+import { BufferPool } from '../read/buffer-pool.js';
 import { Errno } from './errno.js';
 import { createErrorReporter } from './error-log.js';
 import { settleOnce } from './settle.js';
@@ -80,7 +81,7 @@ export interface AdapterOptions {
   /** Deadline per request; 0 waits for ever. */
   timeoutMs: number;
   /** Scratch buffers of async reads (tests pass their own to watch them). */
-  scratch?: ScratchPool;
+  scratch?: BufferPool;
 }
 
 /** The kernel refuses extended attribute values above this (XATTR_SIZE_MAX). */
@@ -99,7 +100,8 @@ const MAX_HANDLE = 0x7fffffff;
 export function createFuseOperations(fs: FilesystemOps, options: AdapterOptions): FuseOperations {
   const { logger, timeoutMs } = options;
   const reporter = createErrorReporter(logger);
-  const scratchBuffers = options.scratch ?? new ScratchPool(SCRATCH_SIZE, MAX_FREE_SCRATCH);
+  // Reused rather than allocated per read: a fresh 128 KiB buffer is an mmap and 32 page faults.
+  const scratchBuffers = options.scratch ?? new BufferPool(SCRATCH_SIZE, MAX_FREE_SCRATCH);
 
   /** Runs one request: `done` on success, an errno on failure or at the deadline. */
   function run<T>(op: string, path: string, work: () => Promise<T>, done: (value: T) => void, fail: Done): void {
@@ -287,34 +289,6 @@ function badCount(count: number, length: number): Error {
   return new Error(`filesystem read returned ${count} for a ${length}-byte request`);
 }
 
-/**
- * Scratch buffers for reads that may outlive their deadline. Reused rather than allocated per
- * read: a fresh 128 KiB buffer is an mmap and 32 page faults each time. Larger asks (never
- * from libfuse 2.9) get a buffer of their own.
- */
-export class ScratchPool {
-  private readonly free: Buffer[] = [];
-
-  constructor(
-    private readonly size: number,
-    private readonly maxFree: number,
-  ) {}
-
-  /** A buffer of at least `length` bytes (its contents are stale). */
-  take(length: number): Buffer {
-    if (length > this.size) return Buffer.allocUnsafeSlow(length);
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
-  }
-
-  /** Back to the pool; only once nothing can write into it any more. */
-  give(buffer: Buffer): void {
-    if (buffer.length === this.size && this.free.length < this.maxFree) this.free.push(buffer);
-  }
-
-  get freeCount(): number {
-    return this.free.length;
-  }
-}
 
 export function toFuseStat(a: NodeAttributes): FuseStat {
   return {

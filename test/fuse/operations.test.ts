@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../src/fuse/errno.js';
 import { OcifsError } from '../../src/errors.js';
-import { createFuseOperations, encodeXattrList, ScratchPool, type FuseOperations } from '../../src/fuse/operations.js';
+import { createFuseOperations, encodeXattrList, type FuseOperations } from '../../src/fuse/operations.js';
+import { BufferPool } from '../../src/read/buffer-pool.js';
 import { silentLogger } from '../../src/log.js';
 import type { FilesystemOps } from '../../src/fs/ops.js';
 import { createMemoryFilesystem, FIXED_TIME } from './fixtures/memory-fs.js';
@@ -241,18 +242,8 @@ describe('FUSE operations over FilesystemOps', () => {
   });
 
   describe('scratch buffers of async reads', () => {
-    it('are reused once a read has finished, and never after a read that timed out', async () => {
-      const pool = new ScratchPool(16, 4);
-      const a = pool.take(16);
-      pool.give(a);
-      expect(pool.take(10)).toBe(a);
-      expect(pool.take(32)).toHaveLength(32); // larger asks get their own
-      pool.give(Buffer.alloc(32));
-      expect(pool.freeCount).toBe(0);
-    });
-
     it('a read that timed out keeps its scratch buffer out of the pool, even after it ends', async () => {
-      const scratch = new ScratchPool(128 * 1024, 4);
+      const scratch = new BufferPool(128 * 1024, 4);
       const fs = createMemoryFilesystem({ slowReadMs: 200 });
       const ops = createFuseOperations(fs, { logger: silentLogger, timeoutMs: 30, scratch });
       const [, fd] = (await call((cb) => ops.open('/hello.txt', 0, cb))) as [number, number];
