@@ -239,7 +239,7 @@ export class OciFilesystem implements FilesystemOps {
         return this.walkRepository(this.source.repository, components);
       case 'reference': {
         const { repository, reference } = this.source;
-        const digest = digestFromComponent(reference.startsWith('@') ? reference : `@${reference}`);
+        const digest = referenceDigest(reference);
         const artifact = digest
           ? await this.artifact(repository, digest, this.defaultTime)
           : await this.artifact(repository, await this.resolver.resolveTag(repository, reference), this.defaultTime);
@@ -268,7 +268,7 @@ export class OciFilesystem implements FilesystemOps {
         return this.walkRepositoryCached(this.source.repository, components);
       case 'reference': {
         const { repository, reference } = this.source;
-        const digest = digestFromComponent(reference.startsWith('@') ? reference : `@${reference}`);
+        const digest = referenceDigest(reference);
         const artifact = this.artifactCached(repository, digest ?? this.resolver.peekTag(repository, reference), this.defaultTime);
         return artifact && this.walkArtifactCached(artifact, components, digest !== undefined);
       }
@@ -592,4 +592,9 @@ function treeNode(artifact: Artifact, entry: Exclude<TreeEntry, { kind: 'child-m
     case 'packed-dir':
       return { kind: 'packed-dir', artifact, layer: entry.descriptor, prefix: entry.prefix, pinned };
   }
+}
+
+/** The digest a reference mount names (`@sha256:...` or `sha256:...`); undefined for a tag. */
+function referenceDigest(reference: string): string | undefined {
+  return digestFromComponent(reference.startsWith('@') ? reference : `@${reference}`);
 }
