@@ -5,10 +5,11 @@
  * whole verified blob, and two writers of the same digest each rename identical bytes.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DigestMismatchError, OcifsError, localIOError } from '../errors.js';
 import { Digester, parseDigest, type DigestAlgorithm } from '../ref/digest.js';
+import { alignedBuffers, DIRECT_ALIGNMENT } from './aligned-buffers.js';
 import { Writeback } from './writeback.js';
 
 export interface Expected {
@@ -27,13 +28,48 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
-/** Creates `dir` and an exclusive temp file in it; the caller owns (and must remove) the file. */
-export async function createTempFile(dir: string): Promise<{ path: string; handle: FileHandle }> {
+export interface TempFile {
+  path: string;
+  handle: FileHandle;
+  /** Whether the handle was opened with O_DIRECT (see createTempFile). */
+  direct: boolean;
+}
+
+/**
+ * Creates `dir` and an exclusive temp file in it; the caller owns (and must remove) the file.
+ * With `direct`, the file is opened with O_DIRECT when the filesystem takes it: writes then go
+ * from our buffers to the disk, not through the page cache. One aligned block is written as a
+ * probe, so a filesystem that accepts the flag but not our alignment is found here, not halfway
+ * through a copy; the caller overwrites (and truncates) that block.
+ */
+export async function createTempFile(dir: string, options: { direct?: boolean } = {}): Promise<TempFile> {
+  if (options.direct) {
+    const temp = await openTempFile(dir, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT).catch(
+      (err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'EINVAL') return undefined; // no O_DIRECT here
+        throw err;
+      },
+    );
+    if (temp) {
+      try {
+        await temp.handle.write(alignedBuffers(1, DIRECT_ALIGNMENT)[0]!, 0, DIRECT_ALIGNMENT, 0);
+        return { ...temp, direct: true };
+      } catch (err) {
+        await temp.handle.close().catch(() => undefined);
+        await discard(temp.path);
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      }
+    }
+  }
+  return { ...(await openTempFile(dir, 'wx')), direct: false };
+}
+
+async function openTempFile(dir: string, flags: string | number): Promise<{ path: string; handle: FileHandle }> {
   for (let attempt = 0; ; attempt++) {
     const path = join(dir, `${randomBytes(12).toString('hex')}.tmp`);
     try {
       await mkdir(dir, { recursive: true });
-      return { path, handle: await open(path, 'wx') };
+      return { path, handle: await open(path, flags, 0o666) };
     } catch (err) {
       // Another writer (another process) removed the (empty) temp directory during our mkdir
       // (a recursive mkdir then fails with ENOENT) or between our mkdir and open.

@@ -7,9 +7,17 @@
  * hashed, using a small ring of buffers (a buffer is reused only once its write has finished),
  * and the file is flushed in the background as it grows (see writeback.ts) so the final fsync
  * is short. The sha256 on the main thread is then the only long step.
+ *
+ * With `direct` (a destination opened with O_DIRECT, for big files) the ring is page-aligned,
+ * every chunk but the last is full, and the last is written padded to the alignment and then
+ * cut back by truncating the file. The bytes go from the ring to the disk without being copied
+ * into the page cache: on a 2-core VM, buffered writing of 1 GiB cost 1.5-3.7 s of kernel CPU
+ * (copying into, and first-touching, 1 GiB of page cache, and writers spinning on the inode
+ * lock) against 0.3-0.6 s direct, and packing a big dataset no longer evicts the page cache.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Digester } from '../ref/digest.js';
+import { alignedBuffers, alignUp } from './aligned-buffers.js';
 import type { WrittenBlob } from './blob-files.js';
 import { Writeback, WRITEBACK_EVERY } from './writeback.js';
 
@@ -17,6 +25,19 @@ import { Writeback, WRITEBACK_EVERY } from './writeback.js';
 export const COPY_CHUNK = 2 * 1024 * 1024;
 /** Buffers in the ring: one being hashed, one being read, the rest being written. */
 export const COPY_DEPTH = 4;
+/**
+ * Files from this size on are written with O_DIRECT. Below it the page-cache copy costs little,
+ * and each direct write waiting for the disk would make packs of many small files slower.
+ */
+export const DIRECT_MIN_SIZE = 64 * 1024 * 1024;
+/** Bytes per step with `direct`: each write waits for the disk, so fewer, larger ones. */
+export const DIRECT_COPY_CHUNK = 4 * 1024 * 1024;
+/**
+ * With `direct` there are no dirty pages to flush in the background: a flush would only empty
+ * the disk's own write cache early, and measured slower than one fsync at the end (1 GiB:
+ * 1.6-1.9 s flushing every 256 MiB, 1.4-1.8 s without).
+ */
+const DIRECT_WRITEBACK_EVERY = Infinity;
 
 export interface CopyOptions {
   /** The source's size as seen before reading: buffers are no larger than needed for small files. */
@@ -26,6 +47,8 @@ export interface CopyOptions {
   chunkSize?: number;
   depth?: number;
   writebackEvery?: number;
+  /** `dest` was opened with O_DIRECT: aligned buffers, and a padded last write (see above). */
+  direct?: boolean;
 }
 
 /**
@@ -34,42 +57,61 @@ export interface CopyOptions {
  * renames. Every write has finished (or failed) when this returns or throws.
  */
 export async function copyHashing(source: FileHandle, dest: FileHandle, options: CopyOptions = {}): Promise<WrittenBlob> {
-  const chunkSize = Math.max(1, Math.min(options.chunkSize ?? COPY_CHUNK, Math.max(options.sizeHint ?? Infinity, 64 * 1024)));
-  const ring = Array.from({ length: Math.max(2, options.depth ?? COPY_DEPTH) }, () => Buffer.allocUnsafe(chunkSize));
+  const direct = options.direct ?? false;
+  const wanted = options.chunkSize ?? (direct ? DIRECT_COPY_CHUNK : COPY_CHUNK);
+  const fitted = Math.max(1, Math.min(wanted, Math.max(options.sizeHint ?? Infinity, 64 * 1024)));
+  const chunkSize = direct ? alignUp(fitted) : fitted;
+  const depth = Math.max(2, options.depth ?? COPY_DEPTH);
+  const ring = direct ? alignedBuffers(depth, chunkSize) : Array.from({ length: depth }, () => Buffer.allocUnsafe(chunkSize));
   /** The write (plus its write-back accounting) of what each buffer last held. */
   const writes: (Promise<void> | undefined)[] = ring.map(() => undefined);
-  const writeback = new Writeback(() => dest.datasync(), options.writebackEvery ?? WRITEBACK_EVERY);
+  const writeback = new Writeback(() => dest.datasync(), options.writebackEvery ?? (direct ? DIRECT_WRITEBACK_EVERY : WRITEBACK_EVERY));
   const digester = new Digester();
   let size = 0;
   try {
-    let reading = source.read(ring[0]!, 0, chunkSize, 0);
+    let reading = readFull(source, ring[0]!, 0);
     for (let i = 0; ; i++) {
-      const { bytesRead } = await reading;
+      const bytesRead = await reading;
       if (bytesRead === 0) break;
       options.signal?.throwIfAborted();
       const slot = i % ring.length;
       const bytes = ring[slot]!.subarray(0, bytesRead);
       const at = size;
       size += bytesRead;
+      // A chunk that is not full ends the file (a file growing meanwhile is the caller's to notice).
+      const last = bytesRead < chunkSize;
 
       // Read ahead into the next buffer once its previous contents are on their way to disk.
       const next = (i + 1) % ring.length;
       await writes[next];
-      reading = source.read(ring[next]!, 0, chunkSize, size);
+      reading = last ? Promise.resolve(0) : readFull(source, ring[next]!, size);
 
       digester.update(bytes);
-      writes[slot] = writeAt(dest, bytes, at).then(() => writeback.wrote(bytesRead));
+      const written = direct && last ? ring[slot]!.subarray(0, alignUp(bytesRead)) : bytes;
+      writes[slot] = writeAt(dest, written, at).then(() => writeback.wrote(bytesRead));
       writes[slot].catch(() => undefined); // awaited when the buffer comes round again, or below
       options.onProgress?.(bytesRead);
     }
     await Promise.all(writes);
     await writeback.settle();
+    if (direct) await dest.truncate(size); // drops the padding of the last write (and the probe block of an empty file)
   } finally {
     // Never return (or throw) with a read or write still using the buffers or the handles.
     await Promise.allSettled(writes);
     await writeback.settle().catch(() => undefined);
   }
   return { digest: digester.digest(), size };
+}
+
+/** Reads into `buffer` from `position` until it is full or the file ends; returns the bytes read. */
+async function readFull(handle: FileHandle, buffer: Buffer, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
 }
 
 async function writeAt(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {

@@ -46,7 +46,7 @@ import {
   type WriteOptions,
   type WrittenBlob,
 } from './blob-files.js';
-import { copyHashing } from './file-copy.js';
+import { copyHashing, DIRECT_MIN_SIZE } from './file-copy.js';
 import {
   emptyIndex,
   findByDigest,
@@ -325,10 +325,11 @@ export class LayoutTarget implements WritableTarget {
         if (linked.ino !== before.ino || linked.dev !== before.dev) throw changed();
         written = await hashStream(readChunks(handle, options.signal), { onProgress: options.onProgress });
       } else {
-        const temp = await createTempFile(ingestDir);
+        const temp = await createTempFile(ingestDir, { direct: before.size >= DIRECT_MIN_SIZE });
         tempPath = temp.path;
         tempHandle = temp.handle;
-        written = await copyHashing(handle, tempHandle, { sizeHint: before.size, onProgress: options.onProgress, signal: options.signal });
+        const copyOptions = { sizeHint: before.size, direct: temp.direct, onProgress: options.onProgress, signal: options.signal };
+        written = await copyHashing(handle, tempHandle, copyOptions);
         await tempHandle.sync();
       }
       if (written.size !== before.size || !sameIdentity(before, await identityOf(handle))) throw changed();

@@ -1,10 +1,12 @@
 import { appendFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile, symlink } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer as readAll } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { DIRECT_MIN_SIZE } from '../../src/layout/file-copy.js';
 import { LayoutTarget } from '../../src/layout/layout-target.js';
 import {
   DigestMismatchError,
@@ -370,6 +372,19 @@ describe('LayoutTarget.ingestFile', () => {
     const blobStat = await stat(layout.blobPath(written.digest));
     expect(blobStat.ino).not.toBe((await stat(file)).ino);
     expect((await readFile(layout.blobPath(written.digest))).equals(bytes)).toBe(true);
+  });
+
+  test('a file of DIRECT_MIN_SIZE or more (written with O_DIRECT) is stored byte for byte', async () => {
+    const layout = await LayoutTarget.open(join(tmp.path, 'layout'), { create: true });
+    const file = join(tmp.path, 'big.bin');
+    const bytes = randomBytes(DIRECT_MIN_SIZE + 4097); // ends mid-block: the padded last write is cut back
+    await writeFile(file, bytes);
+    const written = await layout.ingestFile(file);
+    expect(written).toEqual({ digest: digestOf(bytes), size: bytes.length });
+    const stored = await readFile(layout.blobPath(written.digest));
+    expect(stored.length).toBe(bytes.length);
+    expect(stored.equals(bytes)).toBe(true);
+    expect(await readdir(join(tmp.path, 'layout'))).not.toContain('ingest');
   });
 
   test('link places the blob as a hard link on the same filesystem', async () => {
