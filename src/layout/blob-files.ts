@@ -121,21 +121,6 @@ export async function hashInto(
   return { digest, size };
 }
 
-/** Hashes what `source` yields without writing it anywhere. */
-export async function hashStream(
-  source: AsyncIterable<Uint8Array>,
-  options: { onProgress?: (bytes: number) => void; algorithm?: DigestAlgorithm } = {},
-): Promise<WrittenBlob> {
-  const digester = new Digester(options.algorithm ?? 'sha256');
-  let size = 0;
-  for await (const chunk of source) {
-    size += chunk.length;
-    digester.update(chunk);
-    options.onProgress?.(chunk.length);
-  }
-  return { digest: digester.digest(), size };
-}
-
 export function checkExpected(actual: WrittenBlob, expected: Expected | undefined, what: string): void {
   if (!expected) return;
   if (actual.size !== expected.size) {
@@ -222,17 +207,4 @@ export function asLocalError(err: unknown, what: string): unknown {
   if (err instanceof OcifsError) return err;
   if ((err as Error)?.name === 'AbortError') return new OcifsError('ABORTED', `${what}: aborted`, { cause: err });
   return localIOError(err, what);
-}
-
-/** Sequential chunks of an open file from its start, each a fresh buffer of up to `chunkSize` bytes. */
-export async function* readChunks(handle: FileHandle, signal?: AbortSignal, chunkSize = 1024 * 1024): AsyncGenerator<Buffer> {
-  let position = 0;
-  for (;;) {
-    signal?.throwIfAborted();
-    const buffer = Buffer.allocUnsafe(chunkSize);
-    const { bytesRead } = await handle.read(buffer, 0, chunkSize, position);
-    if (bytesRead === 0) return;
-    position += bytesRead;
-    yield bytesRead === chunkSize ? buffer : buffer.subarray(0, bytesRead);
-  }
 }

@@ -37,16 +37,14 @@ import {
   createTempFile,
   discard,
   hashInto,
-  hashStream,
   identityOf,
   linkToTemp,
   readAt,
-  readChunks,
   sameIdentity,
   type WriteOptions,
   type WrittenBlob,
 } from './blob-files.js';
-import { copyHashing, DIRECT_MIN_SIZE } from './file-copy.js';
+import { copyHashing, DIRECT_MIN_SIZE, hashFile } from './file-copy.js';
 import {
   emptyIndex,
   findByDigest,
@@ -323,7 +321,7 @@ export class LayoutTarget implements WritableTarget {
       if (tempPath) {
         const linked = await identityOf(tempPath);
         if (linked.ino !== before.ino || linked.dev !== before.dev) throw changed();
-        written = await hashStream(readChunks(handle, options.signal), { onProgress: options.onProgress });
+        written = await hashFile(handle, { sizeHint: before.size, onProgress: options.onProgress, signal: options.signal });
       } else {
         const temp = await createTempFile(ingestDir, { direct: before.size >= DIRECT_MIN_SIZE });
         tempPath = temp.path;

@@ -8,11 +8,11 @@
 import { open, readFile } from 'node:fs/promises';
 import { InvalidArgumentError, InvalidReferenceError, LocalIOError, localIOError } from '../errors.js';
 import type { LayoutTarget } from '../layout/layout-target.js';
-import { identityOf, readAt, readChunks, sameIdentity, type WrittenBlob } from '../layout/blob-files.js';
+import { identityOf, readAt, sameIdentity, type WrittenBlob } from '../layout/blob-files.js';
+import { hashFile } from '../layout/file-copy.js';
 import { isValidMediaType } from '../oci/media-type.js';
 import type { ReadableTarget } from '../oci/target.js';
 import { EMPTY_DESCRIPTOR, EMPTY_JSON, type Descriptor } from '../oci/types.js';
-import { Digester } from '../ref/digest.js';
 import { isValidTag } from '../ref/reference.js';
 import { checkAnnotations, parseAnnotationFile, type AnnotationFile } from './annotations.js';
 import { applyCreated, type CreatedOption } from './created.js';
@@ -91,14 +91,14 @@ export async function packToSource(inputs: PackInput[], options: PackOptions = {
 
   const layers = await mapLimited(prepared.files, options.concurrency ?? 4, async (file) => {
     const mediaType = file.mediaType ?? (await sniffMediaType(file));
-    const written = await hashFile(file.path, options);
+    const written = await hashPath(file.path, options);
     if (!blobs.has(written.digest)) blobs.set(written.digest, { kind: 'file', path: file.path });
     return layerDescriptor(file, mediaType, written);
   });
 
   let config: Descriptor | undefined;
   if (options.config) {
-    const written = await hashFile(options.config.path, options);
+    const written = await hashPath(options.config.path, options);
     config = configDescriptor(options.config.mediaType, written, prepared.configAnnotations);
     if (!blobs.has(written.digest)) blobs.set(written.digest, { kind: 'file', path: options.config.path });
   }
@@ -197,23 +197,17 @@ export async function sniffMediaType(file: { path: string; title: string }): Pro
 }
 
 /** Digest and size of a file in one read pass; fails if the file changes meanwhile. */
-async function hashFile(path: string, options: PackOptions): Promise<WrittenBlob> {
+async function hashPath(path: string, options: PackOptions): Promise<WrittenBlob> {
   const handle = await open(path, 'r').catch((err: unknown) => {
     throw localIOError(err, `cannot read ${path}`);
   });
   try {
     const before = await identityOf(handle);
-    const digester = new Digester();
-    let size = 0;
-    for await (const chunk of readChunks(handle, options.signal)) {
-      digester.update(chunk);
-      size += chunk.length;
-      options.onProgress?.(chunk.length);
-    }
-    if (size !== before.size || !sameIdentity(before, await identityOf(handle))) {
+    const written = await hashFile(handle, { sizeHint: before.size, onProgress: options.onProgress, signal: options.signal });
+    if (written.size !== before.size || !sameIdentity(before, await identityOf(handle))) {
       throw new LocalIOError(`${path} changed while it was being read`, { hint: 'run again once nothing is writing to it' });
     }
-    return { digest: digester.digest(), size };
+    return written;
   } catch (err) {
     throw localIOError(err, `cannot read ${path}`);
   } finally {

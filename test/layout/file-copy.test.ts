@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { alignedBuffers, alignUp, DIRECT_ALIGNMENT } from '../../src/layout/aligned-buffers.js';
 import { createTempFile } from '../../src/layout/blob-files.js';
-import { copyHashing } from '../../src/layout/file-copy.js';
+import { copyHashing, hashFile } from '../../src/layout/file-copy.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { tempDir } from './fixtures.js';
 
@@ -113,6 +113,40 @@ describe('copyHashing', () => {
       await source.close();
       await dest.close();
     }
+  });
+});
+
+describe('hashFile', () => {
+  async function hashOf(bytes: Buffer, options: Parameters<typeof hashFile>[1] = {}) {
+    const src = join(tmp.path, 'src.bin');
+    await writeFile(src, bytes);
+    const source = await open(src, 'r');
+    try {
+      return await hashFile(source, options);
+    } finally {
+      await source.close();
+    }
+  }
+
+  test.each<[string, number, { chunkSize?: number; sizeHint?: number }]>([
+    ['an empty file', 0, {}],
+    ['one short chunk', 1000, {}],
+    ['whole chunks', 8 * 65536, { chunkSize: 65536 }],
+    ['many chunks, the last one short', 1_000_003, { chunkSize: 65536 }],
+    ['more than its size hint', 500_000, { sizeHint: 10 }],
+  ])('%s', async (_name, size, options) => {
+    const bytes = randomBytes(size);
+    let progress = 0;
+    expect(await hashOf(bytes, { ...options, onProgress: (n) => (progress += n) })).toEqual({ digest: digestOf(bytes), size });
+    expect(progress).toBe(size);
+  });
+
+  test('an abort stops it with an AbortError', async () => {
+    const controller = new AbortController();
+    const err = await hashOf(randomBytes(1_000_000), { chunkSize: 65536, onProgress: () => controller.abort(), signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).name).toBe('AbortError');
   });
 });
 
