@@ -3,8 +3,8 @@
  * (in the spirit of containerd's hosts.toml and containers' registries.conf). Pure: reading the
  * file is the caller's job (see ./load.ts).
  */
-import { z } from 'zod';
 import { InvalidArgumentError } from '../errors.js';
+import { array, boolean, checkShape, custom, isJsonObject, object, optional, record, refine, string, type Issue, type JsonObject } from '../oci/json-shape.js';
 import { DOCKER_HUB } from '../ref/reference.js';
 
 /** One pull-through cache registry in front of an origin. */
@@ -36,23 +36,34 @@ export const ANY_REGISTRY = '*';
 const HOST = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/;
 const PREFIX = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
-const mirrorObject = z
-  .object({
-    host: z.string(),
-    prefix: z.string().optional(),
-    plainHttp: z.boolean().optional(),
-    insecure: z.boolean().optional(),
-    caFile: z.string().min(1).optional(),
-  })
-  .strict();
-// A union's error names no field, so the object form is checked on its own for clear messages.
-const mirrorEntry = z.union([z.string(), z.record(z.string(), z.unknown())]);
+/** A mirror written as an object in the hosts file. */
+interface MirrorObject {
+  host: string;
+  prefix?: string;
+  plainHttp?: boolean;
+  insecure?: boolean;
+  caFile?: string;
+}
 
-const fileSchema = z
-  .object({
-    mirrors: z.record(z.string(), z.array(mirrorEntry)),
-  })
-  .strict();
+const mirrorObject = object<MirrorObject>(
+  {
+    host: string(),
+    prefix: optional(string()),
+    plainHttp: optional(boolean()),
+    insecure: optional(boolean()),
+    caFile: optional(
+      refine(string(), (value, report) => {
+        if (value.length === 0) report('Too small: expected string to have >=1 characters');
+      }),
+    ),
+  },
+  { strict: true },
+);
+// A host or an object; an object is checked when its origin's turn comes (below), so problems
+// are reported in the order of the file.
+const mirrorEntry = custom((value): value is string | JsonObject => typeof value === 'string' || isJsonObject(value), 'Invalid input');
+
+const fileShape = object<{ mirrors: Record<string, Array<string | JsonObject>> }>({ mirrors: record(array(mirrorEntry)) }, { strict: true });
 
 /**
  * `mirror.local:5000`, `http://mirror.local:5000`, `https://mirror.example/dockerhub` (a path is
@@ -96,17 +107,17 @@ export function parseMirrorConfig(text: string, source: string): MirrorConfig {
   } catch (err) {
     throw new InvalidArgumentError(`${source}: not JSON: ${(err as Error).message}`, { hint: 'see docs/mirrors.md for the format' });
   }
-  const parsed = fileSchema.safeParse(json);
-  if (!parsed.success) throw invalidConfig(source, parsed.error.issues[0], []);
+  const parsed = checkShape(fileShape, json, invalidInputMessage);
+  if (!parsed.ok) throw invalidConfig(source, parsed.issues[0], []);
   const registries = new Map<string, MirrorSpec[]>();
-  for (const [origin, entries] of Object.entries(parsed.data.mirrors)) {
+  for (const [origin, entries] of Object.entries(parsed.value.mirrors)) {
     const key = normaliseRegistryKey(origin, source);
     const where = `${source} (${origin})`;
     const specs = entries.map((raw, i) => {
       if (typeof raw === 'string') return parseMirrorHost(raw, where);
-      const checked = mirrorObject.safeParse(raw);
-      if (!checked.success) throw invalidConfig(source, checked.error.issues[0], ['mirrors', origin, i]);
-      const entry = checked.data;
+      const checked = checkShape(mirrorObject, raw, invalidInputMessage);
+      if (!checked.ok) throw invalidConfig(source, checked.issues[0], ['mirrors', origin, i]);
+      const entry = checked.value;
       const base = parseMirrorHost(entry.host, where);
       const prefix = entry.prefix !== undefined ? parseMirrorHost(`${base.host}/${entry.prefix}`, where).prefix : base.prefix;
       return {
@@ -122,12 +133,24 @@ export function parseMirrorConfig(text: string, source: string): MirrorConfig {
   return { registries };
 }
 
-function invalidConfig(source: string, issue: z.core.$ZodIssue | undefined, base: PropertyKey[]): InvalidArgumentError {
+function invalidConfig(source: string, issue: Issue | undefined, base: PropertyKey[]): InvalidArgumentError {
   const path = [...base, ...(issue?.path ?? [])].map(String);
   const at = path.length > 0 ? ` at ${path.join('.')}` : '';
   return new InvalidArgumentError(`${source}: invalid mirror configuration${at}: ${issue?.message ?? 'unknown problem'}`, {
     hint: 'expected {"mirrors": {"ORIGIN": ["HOST", {"host": "HOST", "plainHttp": true}]}}; see docs/mirrors.md',
   });
+}
+
+/** `Invalid input: expected string, received number`: the wording this file's messages have always had. */
+function invalidInputMessage(expected: string, value: unknown): string {
+  return `Invalid input: expected ${expected}, received ${typeName(value)}`;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return typeof value;
 }
 
 /**

@@ -6,12 +6,28 @@
  * Rules: bytes are size-limited before they are parsed; JSON must be UTF-8; unknown fields are
  * allowed (forward compatibility) but dropped from the result, so nothing downstream can trust
  * them; a manifest must be unambiguously a manifest or an index (the image-spec's fix for
- * CVE-2021-41190). Every failure is an InvalidContentError whose message names the JSON path.
+ * CVE-2021-41190). Every failure is an InvalidContentError whose message names the JSON path of
+ * the first problem found (./json-shape.ts says in which order) and counts the others.
  * Pure: no I/O.
  */
-import { z } from 'zod';
 import { InvalidContentError } from '../errors.js';
 import { digestOf, isDigest, parseDigest } from '../ref/digest.js';
+import {
+  array,
+  checkShape,
+  describe,
+  literal,
+  number,
+  object,
+  optional,
+  quote,
+  record,
+  refine,
+  string,
+  transform,
+  truncate,
+  type Shape,
+} from './json-shape.js';
 import { baseMediaType, isValidMediaType } from './media-type.js';
 import {
   MAX_MANIFEST_BYTES,
@@ -21,6 +37,7 @@ import {
   type ImageIndex,
   type ImageManifest,
   type ParsedManifest,
+  type Platform,
 } from './types.js';
 
 /** index.json of an OCI layout lists every tag; it may be far larger than a manifest. */
@@ -37,103 +54,93 @@ const GENERIC_CONTENT_TYPES = new Set(['', 'application/json', 'application/octe
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 // ---------------------------------------------------------------------------------------------
-// Schemas
+// Shapes
 
-const mediaTypeString = z.string().superRefine((value, ctx) => {
-  if (!isValidMediaType(value)) ctx.addIssue({ code: 'custom', message: `${quote(value)} is not a valid media type (type/subtype[; name=value])` });
+const mediaTypeString = refine(string(), (value, report) => {
+  if (!isValidMediaType(value)) report(`${quote(value)} is not a valid media type (type/subtype[; name=value])`);
 });
 
-const digestString = z.string().superRefine((value, ctx) => {
+const digestString = refine(string(), (value, report) => {
   if (value.length > 200) {
-    ctx.addIssue({ code: 'custom', message: `digest is ${value.length} characters long, not ALGORITHM:HEX` });
+    report(`digest is ${value.length} characters long, not ALGORITHM:HEX`);
     return;
   }
   try {
     parseDigest(value);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    report((err as Error).message);
   }
 });
 
-const sizeNumber = z.number().superRefine((value, ctx) => {
+const sizeNumber = refine(number(), (value, report) => {
   if (!Number.isInteger(value) || value < 0) {
-    ctx.addIssue({ code: 'custom', message: `must be a non-negative integer, got ${String(value)}` });
+    report(`must be a non-negative integer, got ${String(value)}`);
   } else if (!Number.isSafeInteger(value)) {
-    ctx.addIssue({ code: 'custom', message: `${String(value)} is larger than the largest safe integer (2^53-1)` });
+    report(`${String(value)} is larger than the largest safe integer (2^53-1)`);
   }
 });
 
-/**
- * string -> string. zod silently drops a `__proto__` key (it cannot be set on a plain object
- * without replacing its prototype), so it is rejected explicitly rather than lost.
- */
-const annotationsRecord = z
-  .unknown()
-  .superRefine((value, ctx) => {
-    if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
-      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'this annotation key is not allowed' });
-    }
-  })
-  .pipe(z.record(z.string(), z.string()));
+/** string -> string; a `__proto__` key is rejected rather than lost (see record()). */
+const annotationsRecord = record(string(), 'this annotation key is not allowed');
 
-const platformObject = z.object({
-  architecture: z.string(),
-  os: z.string(),
-  'os.version': z.string().optional(),
-  'os.features': z.array(z.string()).optional(),
-  variant: z.string().optional(),
-  features: z.array(z.string()).optional(),
+const platformObject = object<Platform>({
+  architecture: string(),
+  os: string(),
+  'os.version': optional(string()),
+  'os.features': optional(array(string())),
+  variant: optional(string()),
+  features: optional(array(string())),
 });
 
-const descriptorObject = z
-  .object({
+const base64Data = refine(string(), (value, report) => {
+  if (!STRICT_BASE64.test(value)) report('is not valid base64');
+});
+
+const descriptorObject = refine(
+  object<Descriptor>({
     mediaType: mediaTypeString,
     digest: digestString,
-    size: sizeNumber.transform((n) => n + 0), // -0 -> 0
-    urls: z.array(z.string()).optional(),
-    annotations: annotationsRecord.optional(),
-    data: z
-      .string()
-      .superRefine((value, ctx) => {
-        if (!STRICT_BASE64.test(value)) ctx.addIssue({ code: 'custom', message: 'is not valid base64' });
-      })
-      .optional(),
-    platform: platformObject.optional(),
-    artifactType: mediaTypeString.optional(),
-  })
-  .superRefine((d, ctx) => {
+    size: transform(sizeNumber, (n) => n + 0), // -0 -> 0
+    urls: optional(array(string())),
+    annotations: optional(annotationsRecord),
+    data: optional(base64Data),
+    platform: optional(platformObject),
+    artifactType: optional(mediaTypeString),
+  }),
+  (d, report) => {
     // Embedded data is content like any other: it must be the bytes the digest names.
     // Refinements run even after other fields failed their own checks: only judge sound ones.
     if (d.data === undefined || !isDigest(d.digest) || !Number.isSafeInteger(d.size) || d.size < 0) return;
     const bytes = Buffer.from(d.data, 'base64');
     if (bytes.length !== d.size) {
-      ctx.addIssue({ code: 'custom', path: ['data'], message: `decodes to ${bytes.length} bytes but size is ${d.size}` });
+      report(`decodes to ${bytes.length} bytes but size is ${d.size}`, 'data');
       return;
     }
     const actual = digestOf(bytes, parseDigest(d.digest).algorithm);
-    if (actual !== d.digest) ctx.addIssue({ code: 'custom', path: ['data'], message: `does not match the digest: its digest is ${actual}` });
-  });
+    if (actual !== d.digest) report(`does not match the digest: its digest is ${actual}`, 'data');
+  },
+);
 
-const manifestObject = z.object({
-  schemaVersion: z.literal(2),
-  mediaType: mediaTypeString.optional(),
-  artifactType: mediaTypeString.optional(),
+const manifestObject = object<ImageManifest>({
+  schemaVersion: literal(2),
+  mediaType: optional(mediaTypeString),
+  artifactType: optional(mediaTypeString),
   config: descriptorObject,
-  layers: z.array(descriptorObject),
-  subject: descriptorObject.optional(),
-  annotations: annotationsRecord.optional(),
+  layers: array(descriptorObject),
+  subject: optional(descriptorObject),
+  annotations: optional(annotationsRecord),
 });
 
-const indexObject = z.object({
-  schemaVersion: z.literal(2),
-  mediaType: mediaTypeString.optional(),
-  artifactType: mediaTypeString.optional(),
-  manifests: z.array(descriptorObject),
-  subject: descriptorObject.optional(),
-  annotations: annotationsRecord.optional(),
+const indexObject = object<ImageIndex>({
+  schemaVersion: literal(2),
+  mediaType: optional(mediaTypeString),
+  artifactType: optional(mediaTypeString),
+  manifests: array(descriptorObject),
+  subject: optional(descriptorObject),
+  annotations: optional(annotationsRecord),
 });
 
-const ociLayoutObject = z.object({ imageLayoutVersion: z.string() });
+const ociLayoutObject = object<{ imageLayoutVersion: string }>({ imageLayoutVersion: string() });
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -151,14 +158,14 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
   checkSchemaVersion(body, what);
   const mediaType = manifestMediaType(body, contentType);
   if (isIndexMediaType(mediaType)) {
-    return { kind: 'index', mediaType, index: validate(indexObject, body, what) as ImageIndex };
+    return { kind: 'index', mediaType, index: validate(indexObject, body, what) };
   }
-  return { kind: 'manifest', mediaType, manifest: validate(manifestObject, body, what) as ImageManifest };
+  return { kind: 'manifest', mediaType, manifest: validate(manifestObject, body, what) };
 }
 
 /** Validates one descriptor taken from already-parsed JSON (a config, a referrers entry ...). */
 export function parseDescriptor(value: unknown): Descriptor {
-  return validate(descriptorObject, value, 'descriptor') as Descriptor;
+  return validate(descriptorObject, value, 'descriptor');
 }
 
 /** Validates an OCI image layout's `index.json` (an OCI image index, up to 64 MiB). */
@@ -172,7 +179,7 @@ export function parseIndexJson(bytes: Uint8Array): ImageIndex {
   if (body.mediaType !== undefined && (typeof body.mediaType !== 'string' || baseMediaType(body.mediaType) !== MediaType.ImageIndex)) {
     throw new InvalidContentError(`invalid ${what}: mediaType: must be ${quote(MediaType.ImageIndex)}, got ${describe(body.mediaType)}`);
   }
-  return validate(indexObject, body, what) as ImageIndex;
+  return validate(indexObject, body, what);
 }
 
 /** Validates an OCI layout's `oci-layout` marker file; callers decide which versions they read. */
@@ -260,30 +267,18 @@ function manifestMediaType(body: Record<string, unknown>, contentType: string | 
   return known;
 }
 
-function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value, { error: issueMessage });
-  if (result.success) return result.data;
-  const issues = result.error.issues;
-  const first = issues[0];
+function validate<T>(shape: Shape<T>, value: unknown, what: string): T {
+  const result = checkShape(shape, value);
+  if (result.ok) return result.value;
+  const [first] = result.issues;
+  const count = result.issues.length;
   const where = first && first.path.length > 0 ? `${formatJsonPath(first.path)}: ` : '';
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  const more = count > 1 ? ` (and ${count - 1} more problem${count > 2 ? 's' : ''})` : '';
   throw new InvalidContentError(`invalid ${what}: ${where}${first?.message ?? 'does not validate'}${more}`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Messages
-
-/** Our wording for zod's structural issues; undefined keeps zod's own message. */
-function issueMessage(issue: { code?: string; input?: unknown; expected?: unknown; values?: unknown }): string | undefined {
-  if (issue.code === 'invalid_type') {
-    if (issue.input === undefined) return `is missing (expected ${String(issue.expected)})`;
-    return `expected ${String(issue.expected)}, got ${describe(issue.input)}`;
-  }
-  if (issue.code === 'invalid_value' && Array.isArray(issue.values)) {
-    return `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describe(issue.input)}`;
-  }
-  return undefined;
-}
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
@@ -296,30 +291,4 @@ export function formatJsonPath(path: ReadonlyArray<PropertyKey>): string {
     else out += `[${quote(String(key))}]`;
   }
   return out;
-}
-
-/** A short description of an untrusted value for a message (never the whole value). */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  switch (typeof value) {
-    case 'string':
-      return `the string ${quote(value)}`;
-    case 'number':
-      return `the number ${String(value)}`;
-    case 'boolean':
-      return String(value);
-    case 'object':
-      return 'an object';
-    default:
-      return typeof value;
-  }
-}
-
-function quote(text: string): string {
-  return JSON.stringify(truncate(text, 80));
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}...`;
 }
