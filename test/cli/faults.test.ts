@@ -1,6 +1,6 @@
 /**
  * The CLI under faults and in its less travelled commands: a push interrupted mid-blob and
- * resumed, a full disk during pull, --keep-old-files, login/logout against a registry with Basic auth,
+ * resumed, a full disk during pull and during pack, --keep-old-files, login/logout against a registry with Basic auth,
  * the cache commands on a corrupted cache, and `mount --daemon`.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -120,6 +120,41 @@ describe('pull onto a full disk', () => {
     expect(r.stderr).toMatch(/ENOSPC|no space/i);
     const left = await readdir(small);
     expect(left.filter((n) => n.includes('ocifs') || n === 'b-big.bin')).toEqual([]);
+  });
+});
+
+describe('pack onto a full disk', () => {
+  const small = join('/tmp', `ocifs-full-pack-${process.pid}`);
+  afterAll(() => {
+    try {
+      execFileSync('umount', [small]);
+    } catch {
+      /* not mounted */
+    }
+  });
+
+  test('a big file (the O_DIRECT path) fails with exit 7, leaves no partial blob, and keeps the tag already packed', async () => {
+    const big = join(cli.home, 'big.bin');
+    await writeFile(big, pseudoRandomBytes(65 * 1024 * 1024 + 3, 9)); // over the 64 MiB from which pack writes direct
+    const note = join(cli.home, 'note.txt');
+    await writeFile(note, 'packed first\n');
+    await mkdir(small, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', small]);
+    const layout = join(small, 'layout');
+    expect((await cli.run(['pack', note, '--layout', `${layout}:v1`])).code).toBe(0);
+    const indexBefore = await readFile(join(layout, 'index.json'), 'utf8');
+    const blobsBefore = (await readdir(join(layout, 'blobs', 'sha256'))).sort();
+
+    const r = await cli.run(['pack', big, '--layout', `${layout}:v2`]);
+    expect(r.code).toBe(7);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/ENOSPC|no space/i);
+    expect(await readFile(join(layout, 'index.json'), 'utf8')).toBe(indexBefore);
+    expect((await readdir(join(layout, 'blobs', 'sha256'))).sort()).toEqual(blobsBefore);
+    expect(await readdir(layout)).not.toContain('ingest');
+    const pulled = join(cli.home, 'from-full-layout');
+    expect((await cli.run(['pull', `oci-layout:${layout}:v1`, '-o', pulled])).code).toBe(0);
+    expect(await readFile(join(pulled, 'note.txt'), 'utf8')).toBe('packed first\n');
   });
 });
 
