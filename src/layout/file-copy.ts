@@ -68,8 +68,8 @@ export async function copyHashing(source: FileHandle, dest: FileHandle, options:
   const writeback = new Writeback(() => dest.datasync(), options.writebackEvery ?? (direct ? DIRECT_WRITEBACK_EVERY : WRITEBACK_EVERY));
   const digester = new Digester();
   let size = 0;
+  let reading = readFull(source, ring[0]!, 0);
   try {
-    let reading = readFull(source, ring[0]!, 0);
     for (let i = 0; ; i++) {
       const bytesRead = await reading;
       if (bytesRead === 0) break;
@@ -97,6 +97,7 @@ export async function copyHashing(source: FileHandle, dest: FileHandle, options:
     if (direct) await dest.truncate(size); // drops the padding of the last write (and the probe block of an empty file)
   } finally {
     // Never return (or throw) with a read or write still using the buffers or the handles.
+    await reading.catch(() => 0);
     await Promise.allSettled(writes);
     await writeback.settle().catch(() => undefined);
   }
