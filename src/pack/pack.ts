@@ -5,7 +5,7 @@
  * Each file is read once for its digest (hashed while it is copied into the layout); only its
  * first bytes are read again, to detect its media type when none was given.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { InvalidArgumentError, InvalidReferenceError, LocalIOError, localIOError } from '../errors.js';
 import type { LayoutTarget } from '../layout/layout-target.js';
 import { identityOf, readAt, sameIdentity, type WrittenBlob } from '../layout/blob-files.js';
@@ -35,6 +35,8 @@ export interface PackOptions {
   created?: CreatedOption;
   /** Bytes hashed (and copied) so far, as deltas. */
   onProgress?: (bytes: number) => void;
+  /** Once the files are known, before any is read: their total size (what onProgress adds up to). */
+  onTotal?: (bytes: number) => void;
   /** packToLayout: hard-link files into the layout when on the same filesystem. */
   link?: boolean;
   /** Files read at once (default 4). */
@@ -151,7 +153,14 @@ async function prepare(inputs: PackInput[], options: PackOptions): Promise<Prepa
   const given = checkAnnotations(options.annotations ?? file?.manifest ?? {}, 'manifest annotations');
   const manifestAnnotations = applyCreated(given, options.created, options.now ?? (() => new Date()));
   const files = await planFiles(inputs, file?.files);
+  if (options.onTotal) options.onTotal(await totalSize([...files.map((f) => f.path), ...(options.config ? [options.config.path] : [])]));
   return { files, manifestAnnotations, configAnnotations: file?.config ?? {} };
+}
+
+/** The sizes of the files added up; one that cannot be read counts 0 here and fails when it is read. */
+async function totalSize(paths: string[]): Promise<number> {
+  const sizes = await Promise.all(paths.map((path) => stat(path).then((s) => s.size, () => 0)));
+  return sizes.reduce((sum, size) => sum + size, 0);
 }
 
 function build(layers: Descriptor[], config: Descriptor | undefined, prepared: Prepared, options: PackOptions): BuiltManifest {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cliEnv, type CliEnv } from '../helpers/cli.js';
+import { cliEnv, ocifsBin, runCommand, type CliEnv } from '../helpers/cli.js';
 import { requireCommand } from '../helpers/require.js';
 import { pushArtifact } from '../helpers/artifacts.js';
 import { RegistryClient } from '../../src/registry/index.js';
@@ -110,6 +110,29 @@ describe("the seed article's workflow", () => {
     expect(cp2.stdout.trim()).toBe(want);
     const ls = await cli.run(['ls', `oci-layout:${join(work, 'copy-layout')}:v1`, '--json']);
     expect(JSON.parse(ls.stdout).digest).toBe(want);
+  });
+});
+
+describe('progress', () => {
+  test('pack and push draw bars on a terminal, and print only their summary otherwise', async () => {
+    requireCommand('script', 'apt-get install bsdutils');
+    const onTerminal = (args: string[]) => {
+      const line = [ocifsBin, ...args].map((a) => `'${a}'`).join(' ');
+      // script(1) runs the command on a pseudo-terminal; its output is what the terminal showed.
+      return runCommand('script', ['-qec', line, '/dev/null'], { cwd: work, env: cli.env });
+    };
+    const packed = await onTerminal(['pack', 'data/config.json', '--layout', 'tty-layout:v1']);
+    expect(packed.code, packed.stdout).toBe(0);
+    expect(packed.stdout).toMatch(/100% \| 3 B\/3 B \| total/); // config.json: "{}\n"
+    expect(packed.stdout).toMatch(/100% \| 3 B\/3 B \| packing into tty-layout/);
+    const pushed = await onTerminal(['push', 'tty-layout:v1', `${host}/write/tty:v1`]);
+    expect(pushed.code, pushed.stdout).toBe(0);
+    expect(pushed.stdout).toMatch(/100% \| .* \| total/);
+
+    const plain = await cli.run(['push', 'tty-layout:v1', `${host}/write/tty:v2`], { cwd: work });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr + plain.stdout).not.toMatch(/%/);
+    expect(plain.stderr).toMatch(/^pushed 0 blobs \(0 B\), skipped 2 existing, manifest sha256:[a-f0-9]{64}$/m);
   });
 });
 

@@ -60,7 +60,15 @@ describe('packToLayout', () => {
     await files(CONTENT);
     const layout = await LayoutTarget.open('eo-layout', { create: true });
     let progress = 0;
-    const result = await packToLayout(layout, seedInputs, ['v1'], { artifactType: SEED_TYPE, onProgress: (n) => (progress += n) });
+    const totals: number[] = [];
+    const result = await packToLayout(layout, seedInputs, ['v1'], {
+      artifactType: SEED_TYPE,
+      onTotal: (bytes) => totals.push(bytes),
+      onProgress: (n) => {
+        expect(totals, 'the total comes before any progress').toHaveLength(1);
+        progress += n;
+      },
+    });
 
     const expected = buildManifest({
       artifactType: SEED_TYPE,
@@ -75,6 +83,7 @@ describe('packToLayout', () => {
     expect(result.config).toEqual(EMPTY_DESCRIPTOR);
     expect(result.layers.map((l) => l.annotations?.[Annotation.Title])).toEqual(Object.keys(CONTENT));
     expect(progress).toBe(Object.values(CONTENT).reduce((n, c) => n + Buffer.byteLength(c), 0));
+    expect(totals).toEqual([progress]);
 
     const fetched = await layout.fetchManifest('v1');
     expect(fetched.bytes.equals(result.manifest)).toBe(true);

@@ -68,12 +68,12 @@ async function pack(ctx: CommandContext, files: string[], opts: PackFlags & { la
   const tags = listed.length > 0 ? listed : parsed.tag ? [parsed.tag] : [];
   if (tags.length === 0) throw new InvalidArgumentError(`--layout ${opts.layout} has no tag`, { hint: 'use PATH:TAG, e.g. ./eo-layout:v1' });
   const layout = await LayoutTarget.open(parsed.path, { create: true });
-  const progress = createProgress(ctx.output.isTTY);
-  progress.add('pack', `packing into ${parsed.path}`, 0);
+  const progress = await createProgress(ctx.output.isTTY);
   try {
     const result = await packToLayout(layout, files.map(parsePackInput), tags, {
       ...packOptionsFrom(opts),
       link: opts.link,
+      onTotal: (bytes) => progress.add('pack', `packing into ${parsed.path}`, bytes),
       onProgress: (n) => progress.advance('pack', n),
     });
     progress.finish('pack');

@@ -62,7 +62,7 @@ async function pull(ctx: CommandContext, refText: string, opts: PullFlags): Prom
     ctx.output.out(result.descriptor.digest);
     return;
   }
-  const progress = createProgress(ctx.output.isTTY);
+  const progress = await createProgress(ctx.output.isTTY);
   try {
     const result = await pullToDirectory(src, reference, opts.output ?? '.', {
       allowPathTraversal: opts.allowPathTraversal,

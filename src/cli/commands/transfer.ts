@@ -14,7 +14,7 @@ export async function copyWithProgress(
   tags: string[],
   options: Pick<CopyOptions, 'concurrency' | 'mountFrom'>,
 ): Promise<CopyResult> {
-  const progress = createProgress(ctx.output.isTTY);
+  const progress = await createProgress(ctx.output.isTTY);
   try {
     return await copy(src, root, dst, tags, {
       ...options,
