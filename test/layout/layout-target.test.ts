@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer as readAll } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createTempFile } from '../../src/layout/blob-files.js';
 import { DIRECT_MIN_SIZE } from '../../src/layout/file-copy.js';
 import { LayoutTarget } from '../../src/layout/layout-target.js';
 import {
@@ -385,6 +386,26 @@ describe('LayoutTarget.ingestFile', () => {
     expect(stored.length).toBe(bytes.length);
     expect(stored.equals(bytes)).toBe(true);
     expect(await readdir(join(tmp.path, 'layout'))).not.toContain('ingest');
+  });
+
+  test('on a filesystem that refuses O_DIRECT (ramfs), a big file gets the ordinary copy', async () => {
+    const ramfs = join(tmp.path, 'ramfs');
+    await mkdir(ramfs);
+    execFileSync('mount', ['-t', 'ramfs', 'ramfs', ramfs]); // needs root, as the FUSE tests do
+    try {
+      const probe = await createTempFile(join(ramfs, 'probe'), { direct: true });
+      await probe.handle.close();
+      expect(probe.direct).toBe(false);
+      const layout = await LayoutTarget.open(join(ramfs, 'layout'), { create: true });
+      const file = join(tmp.path, 'big.bin');
+      const bytes = randomBytes(DIRECT_MIN_SIZE + 1);
+      await writeFile(file, bytes);
+      const written = await layout.ingestFile(file);
+      expect(written).toEqual({ digest: digestOf(bytes), size: bytes.length });
+      expect((await readFile(layout.blobPath(written.digest))).equals(bytes)).toBe(true);
+    } finally {
+      execFileSync('umount', [ramfs]);
+    }
   });
 
   test('link places the blob as a hard link on the same filesystem', async () => {
