@@ -58,8 +58,7 @@ export interface CopyOptions {
  */
 export async function copyHashing(source: FileHandle, dest: FileHandle, options: CopyOptions = {}): Promise<WrittenBlob> {
   const direct = options.direct ?? false;
-  const wanted = options.chunkSize ?? (direct ? DIRECT_COPY_CHUNK : COPY_CHUNK);
-  const fitted = Math.max(1, Math.min(wanted, Math.max(options.sizeHint ?? Infinity, 64 * 1024)));
+  const fitted = fittedChunkSize(options.chunkSize ?? (direct ? DIRECT_COPY_CHUNK : COPY_CHUNK), options.sizeHint);
   const chunkSize = direct ? alignUp(fitted) : fitted;
   const depth = Math.max(2, options.depth ?? COPY_DEPTH);
   const ring = direct ? alignedBuffers(depth, chunkSize) : Array.from({ length: depth }, () => Buffer.allocUnsafe(chunkSize));
@@ -114,7 +113,7 @@ export async function hashFile(
   source: FileHandle,
   options: Pick<CopyOptions, 'sizeHint' | 'onProgress' | 'signal' | 'chunkSize'> = {},
 ): Promise<WrittenBlob> {
-  const chunkSize = Math.max(1, Math.min(options.chunkSize ?? COPY_CHUNK, Math.max(options.sizeHint ?? Infinity, 64 * 1024)));
+  const chunkSize = fittedChunkSize(options.chunkSize ?? COPY_CHUNK, options.sizeHint);
   const pair = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
   const digester = new Digester();
   let size = 0;
@@ -133,6 +132,11 @@ export async function hashFile(
     await reading.catch(() => 0); // never return with a read still using the handle
   }
   return { digest: digester.digest(), size };
+}
+
+/** `wanted`, or less for a small file: no smaller than 64 KiB, in case the file has grown since. */
+function fittedChunkSize(wanted: number, sizeHint: number | undefined): number {
+  return Math.max(1, Math.min(wanted, Math.max(sizeHint ?? Infinity, 64 * 1024)));
 }
 
 /** Reads into `buffer` from `position` until it is full or the file ends; returns the bytes read. */
